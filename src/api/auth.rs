@@ -1,0 +1,78 @@
+//! Sign-in, sign-out, who am I, change password.
+
+use super::ApiError;
+use crate::domain::{Actor, PlatformRole, WorkspaceRole};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceDto {
+    pub id: String,
+    pub name: String,
+    pub org_id: String,
+    pub org_name: String,
+    /// The caller's own role in it, when they are a member.
+    pub my_role: Option<WorkspaceRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub platform_role: Option<PlatformRole>,
+    pub must_change_password: bool,
+    pub workspaces: Vec<WorkspaceDto>,
+    /// What permission checks in the browser need (the server re-checks everything).
+    pub actor: Actor,
+}
+
+/// Signs in with email and password. 401 "Email or password is incorrect" for an unknown
+/// email or a wrong password alike; 429 with `Retry-After` when throttled.
+#[server(prefix = "/api", endpoint = "auth/login")]
+pub async fn login(email: String, password: String) -> Result<SessionUser, ApiError> {
+    use crate::server::auth::{login, request, session};
+    let (state, ctx) = request().await?;
+    let session = session().await?;
+    let user = login::with_password(&state, &session, &email, &password, &ctx.ip).await?;
+    Ok(login::me(&state, &user).await?)
+}
+
+/// Ends this session on the server.
+#[server(prefix = "/api", endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), ApiError> {
+    use crate::server::auth::{request, session};
+    use crate::server::db::audit::{record, AuditEvent};
+    let (state, ctx) = request().await?;
+    let session = session().await?;
+    session.flush().await.map_err(crate::server::AppError::from)?;
+    if let Some(user) = ctx.user {
+        let ev = AuditEvent { actor_user_id: Some(user.id), action: "authn_logout", ip: Some(ctx.ip), ..Default::default() };
+        record(&state.db, &ev).await.map_err(crate::server::AppError::from)?;
+    }
+    Ok(())
+}
+
+/// The signed-in user, or `null` when nobody is signed in.
+#[server(prefix = "/api", endpoint = "auth/me")]
+pub async fn me() -> Result<Option<SessionUser>, ApiError> {
+    use crate::server::auth::{login, request};
+    let (state, ctx) = request().await?;
+    match ctx.user {
+        Some(user) => Ok(Some(login::me(&state, &user).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Replaces the caller's password. Clears a forced change, renews the session id and ends
+/// every other session of the user.
+#[server(prefix = "/api", endpoint = "auth/change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+    use crate::server::auth::{login, request, session};
+    use crate::server::AppError;
+    let (state, ctx) = request().await?;
+    let user = ctx.user.ok_or(AppError::Unauthenticated)?;
+    let session = session().await?;
+    login::change_password(&state, &session, &user, &current_password, &new_password, &ctx.ip).await?;
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The HTML shell, the router, and the browser-side route guard.
+
+use crate::api::auth::{me, SessionUser};
+use crate::api::ApiError;
+use crate::components::nav::Nav;
+use crate::pages::{audit::AuditPage, change_password::ChangePasswordPage, invite::InvitePage, login::LoginPage, members::MembersPage, NotFound};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once per page load; `None` when signed out.
+pub type MeResource = Resource<Result<Option<SessionUser>, ApiError>>;
+
+pub fn use_me() -> MeResource {
+    expect_context::<MeResource>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let me_resource: MeResource = Resource::new(|| (), |_| me());
+    provide_context(me_resource);
+
+    // Lets tests (and people) know the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/roster.css"/>
+        <Title text="Roster"/>
+        <Router>
+            <PasswordChangeGuard/>
+            <Nav/>
+            <main class="container">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=MembersPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/members") view=MembersPage/>
+                    <Route path=path!("/change-password") view=ChangePasswordPage/>
+                    <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/invite/:token") view=InvitePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Browser side of the forced password change: client-side navigation cannot leave
+/// `/change-password` either (the server answers 303 on full page loads).
+#[component]
+fn PasswordChangeGuard() -> impl IntoView {
+    let me = use_me();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let must_change = matches!(me.get(), Some(Ok(Some(ref m))) if m.must_change_password);
+        if must_change && location.pathname.get() != "/change-password" {
+            navigate("/change-password", Default::default());
+        }
+    });
+}

@@ -1,0 +1,193 @@
+//! The one place that decides who may do what (DESIGN §2).
+//!
+//! Pure and compiled for both the server and the browser: the server calls [`can`] in every
+//! server function against the target it loaded itself; the UI calls the same function only to
+//! hide what the user may not do.
+
+use super::roles::{OrgRole, PlatformRole, WorkspaceRole};
+use serde::{Deserialize, Serialize};
+
+/// Everything about the signed-in user that permissions depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Actor {
+    pub user_id: String,
+    pub platform_role: Option<PlatformRole>,
+    /// (organization id, role)
+    pub org_roles: Vec<(String, OrgRole)>,
+    /// (workspace id, role)
+    pub workspace_roles: Vec<(String, WorkspaceRole)>,
+}
+
+/// The resource an action is about, as loaded by the server (never as claimed by a client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    Platform,
+    Organization { org_id: &'a str },
+    Workspace { workspace_id: &'a str, org_id: &'a str },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    ViewMembers,
+    Invite,
+    ManageInvitation,
+    AddUser,
+    ChangeRole,
+    RemoveMember,
+    CreateOrganization,
+    CreateWorkspace,
+    ViewAudit,
+    /// Grant a platform role (on an invitation, or directly).
+    GrantPlatformRole,
+}
+
+/// A role someone wants to hand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Workspace(WorkspaceRole),
+    Platform(PlatformRole),
+}
+
+impl Actor {
+    pub fn is_platform_admin(&self) -> bool {
+        self.platform_role == Some(PlatformRole::PlatformAdmin)
+    }
+    pub fn is_platform_operator(&self) -> bool {
+        self.platform_role == Some(PlatformRole::PlatformOperator)
+    }
+    pub fn org_role(&self, org_id: &str) -> Option<OrgRole> {
+        self.org_roles.iter().find(|(id, _)| id == org_id).map(|(_, r)| *r)
+    }
+    pub fn workspace_role(&self, workspace_id: &str) -> Option<WorkspaceRole> {
+        self.workspace_roles
+            .iter()
+            .find(|(id, _)| id == workspace_id)
+            .map(|(_, r)| *r)
+    }
+    fn administers_org(&self, org_id: &str) -> bool {
+        matches!(self.org_role(org_id), Some(OrgRole::OrgOwner | OrgRole::OrgAdmin))
+    }
+    fn administers_workspace(&self, workspace_id: &str, org_id: &str) -> bool {
+        self.is_platform_admin()
+            || self.administers_org(org_id)
+            || self.workspace_role(workspace_id) == Some(WorkspaceRole::WorkspaceAdmin)
+    }
+}
+
+/// May `actor` do `action` on `target`?
+pub fn can(actor: &Actor, action: Action, target: Target<'_>) -> bool {
+    use Action::*;
+    match (action, target) {
+        (CreateOrganization | GrantPlatformRole, _) => actor.is_platform_admin(),
+        (CreateWorkspace, Target::Organization { org_id }) => {
+            actor.is_platform_admin() || actor.administers_org(org_id)
+        }
+        (ViewAudit, Target::Platform) => actor.is_platform_admin() || actor.is_platform_operator(),
+        (ViewAudit, Target::Organization { org_id }) => {
+            actor.is_platform_admin() || actor.is_platform_operator() || actor.administers_org(org_id)
+        }
+        (ViewAudit, Target::Workspace { workspace_id, org_id }) => {
+            actor.is_platform_operator() || actor.administers_workspace(workspace_id, org_id)
+        }
+        (ViewMembers, Target::Workspace { workspace_id, org_id }) => {
+            actor.is_platform_operator()
+                || actor.administers_workspace(workspace_id, org_id)
+                || actor.workspace_role(workspace_id).is_some()
+        }
+        (
+            Invite | ManageInvitation | AddUser | ChangeRole | RemoveMember,
+            Target::Workspace { workspace_id, org_id },
+        ) => actor.administers_workspace(workspace_id, org_id),
+        _ => false,
+    }
+}
+
+/// May `actor` hand out `grant` in `target`? Nobody grants above what they could grant themselves.
+pub fn can_grant(actor: &Actor, grant: Grant, target: Target<'_>) -> bool {
+    match grant {
+        Grant::Platform(_) => actor.is_platform_admin(),
+        Grant::Workspace(_) => can(actor, Action::AddUser, target),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: &str = "ws-1";
+    const ORG: &str = "org-1";
+    fn ws() -> Target<'static> {
+        Target::Workspace { workspace_id: WS, org_id: ORG }
+    }
+    fn actor(platform: Option<PlatformRole>, org: Option<OrgRole>, w: Option<WorkspaceRole>) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            platform_role: platform,
+            org_roles: org.map(|r| vec![(ORG.to_string(), r)]).unwrap_or_default(),
+            workspace_roles: w.map(|r| vec![(WS.to_string(), r)]).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn workspace_admin_manages_only_their_workspace() {
+        let a = actor(None, None, Some(WorkspaceRole::WorkspaceAdmin));
+        assert!(can(&a, Action::AddUser, ws()));
+        assert!(can(&a, Action::ChangeRole, ws()));
+        let other = Target::Workspace { workspace_id: "ws-2", org_id: ORG };
+        assert!(!can(&a, Action::AddUser, other));
+        assert!(!can(&a, Action::ViewMembers, other));
+        assert!(!can(&a, Action::CreateWorkspace, Target::Organization { org_id: ORG }));
+    }
+
+    #[test]
+    fn editors_and_viewers_only_see_members() {
+        for r in [WorkspaceRole::WorkspaceEditor, WorkspaceRole::WorkspaceViewer] {
+            let a = actor(None, None, Some(r));
+            assert!(can(&a, Action::ViewMembers, ws()));
+            for act in [Action::Invite, Action::AddUser, Action::ChangeRole, Action::RemoveMember, Action::ViewAudit] {
+                assert!(!can(&a, act, ws()), "{r:?} must not {act:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn operator_sees_everything_and_changes_nothing() {
+        let a = actor(Some(PlatformRole::PlatformOperator), None, None);
+        assert!(can(&a, Action::ViewMembers, ws()));
+        assert!(can(&a, Action::ViewAudit, Target::Platform));
+        for act in [Action::Invite, Action::AddUser, Action::ChangeRole, Action::RemoveMember, Action::ManageInvitation] {
+            assert!(!can(&a, act, ws()));
+        }
+        assert!(!can(&a, Action::CreateOrganization, Target::Platform));
+        assert!(!can_grant(&a, Grant::Platform(PlatformRole::PlatformOperator), Target::Platform));
+    }
+
+    #[test]
+    fn org_admins_administer_every_workspace_of_their_org_only() {
+        let a = actor(None, Some(OrgRole::OrgAdmin), None);
+        assert!(can(&a, Action::AddUser, ws()));
+        assert!(can(&a, Action::CreateWorkspace, Target::Organization { org_id: ORG }));
+        let foreign = Target::Workspace { workspace_id: "ws-9", org_id: "org-9" };
+        assert!(!can(&a, Action::AddUser, foreign));
+        let member = actor(None, Some(OrgRole::OrgMember), None);
+        assert!(!can(&member, Action::ViewMembers, ws()));
+    }
+
+    #[test]
+    fn only_platform_admins_grant_platform_roles() {
+        let ws_admin = actor(None, Some(OrgRole::OrgOwner), Some(WorkspaceRole::WorkspaceAdmin));
+        assert!(!can_grant(&ws_admin, Grant::Platform(PlatformRole::PlatformAdmin), ws()));
+        assert!(can_grant(&ws_admin, Grant::Workspace(WorkspaceRole::WorkspaceAdmin), ws()));
+        let admin = actor(Some(PlatformRole::PlatformAdmin), None, None);
+        assert!(can_grant(&admin, Grant::Platform(PlatformRole::PlatformAdmin), Target::Platform));
+        assert!(can(&admin, Action::CreateOrganization, Target::Platform));
+    }
+
+    #[test]
+    fn anonymous_like_actor_can_do_nothing() {
+        let a = Actor::default();
+        for act in [Action::ViewMembers, Action::AddUser, Action::ViewAudit, Action::CreateWorkspace] {
+            assert!(!can(&a, act, ws()));
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Roster: who belongs to which workspace, with which role.
+//!
+//! - `domain`: pure types shared with the browser (emails, password policy, roles, permissions);
+//! - `api`: the server functions (the HTTP API), thin;
+//! - `app`, `pages`, `components`: the Leptos UI, rendered on the server and hydrated;
+//! - `server`: everything that only runs on the server (database, sessions, HTTP plumbing).
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

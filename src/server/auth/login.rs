@@ -1,0 +1,145 @@
+//! Password sign-in (with throttling and audit) and password change.
+
+use super::session as sessions;
+use crate::api::auth::{SessionUser, WorkspaceDto};
+use crate::domain::{Email, NewPassword};
+use crate::server::db::audit::{record, AuditEvent};
+use crate::server::db::users::{self, UserRow};
+use crate::server::db::{now, throttle, workspaces};
+use crate::server::{AppError, AppState};
+use tower_sessions::Session;
+
+const INCORRECT: &str = "Email or password is incorrect";
+
+fn account_key(email: &str) -> String {
+    format!("account:{email}")
+}
+fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+async fn audit_login(state: &AppState, user_id: Option<&str>, email: &str, ip: &str, action: &'static str, detail: String) -> Result<(), AppError> {
+    let ev = AuditEvent {
+        actor_user_id: user_id.map(str::to_string),
+        action,
+        target: Some(email.to_string()),
+        ip: Some(ip.to_string()),
+        detail: Some(detail),
+        ..Default::default()
+    };
+    Ok(record(&state.db, &ev).await?)
+}
+
+pub async fn with_password(state: &AppState, session: &Session, email: &str, password: &str, ip: &str) -> Result<UserRow, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e.to_string()))?;
+    let email = email.as_str();
+    let cfg = &state.config;
+    let window = cfg.login_lockout.as_secs() as i64;
+
+    for key in [account_key(email), ip_key(ip)] {
+        if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
+            audit_login(state, None, email, ip, "authn_login_fail", "reason=throttled method=password".into()).await?;
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait,
+                message: format!("Too many failed sign-ins; try again in {} minutes", (wait + 59) / 60),
+            });
+        }
+    }
+
+    let creds = users::find_credentials_by_email(&state.db, email).await?;
+    let hash = creds.as_ref().and_then(|c| c.password_hash.clone());
+    let has_hash = hash.is_some();
+    let ok = state.hasher.verify(password.to_string(), hash).await;
+    let reason = match (&creds, has_hash) {
+        (None, _) => "unknown_email",
+        (Some(_), false) => "no_password",
+        (Some(_), true) => "wrong_password",
+    };
+
+    let Some(creds) = creds.filter(|_| ok) else {
+        throttle::record_failure(&state.db, &account_key(email), cfg.login_max_failures_per_account, window).await?;
+        throttle::record_failure(&state.db, &ip_key(ip), cfg.login_max_failures_per_ip, window).await?;
+        audit_login(state, None, email, ip, "authn_login_fail", format!("reason={reason} method=password")).await?;
+        return Err(AppError::Unauthorized(INCORRECT.into()));
+    };
+    let user = creds.user;
+    if user.disabled_at.is_some() {
+        audit_login(state, Some(&user.id), email, ip, "authn_login_fail", "reason=disabled method=password".into()).await?;
+        return Err(AppError::Forbidden("This account is disabled; ask your admin"));
+    }
+    if user.must_change_password && user.temp_password_expires_at.is_some_and(|t| t <= now()) {
+        audit_login(state, Some(&user.id), email, ip, "authn_login_fail", "reason=temporary_password_expired method=password".into()).await?;
+        return Err(AppError::Unauthorized(
+            "Your temporary password has expired; ask your admin for a new password".into(),
+        ));
+    }
+    throttle::clear(&state.db, &account_key(email)).await?;
+    sessions::sign_in(session, &user.id, user.session_version, "password").await?;
+    audit_login(state, Some(&user.id), email, ip, "authn_login_success", "method=password".into()).await?;
+    Ok(user)
+}
+
+pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppError> {
+    let actor = users::load_actor(&state.db, user).await?;
+    let rows = if actor.platform_role.is_some() {
+        workspaces::list_all(&state.db).await?
+    } else {
+        workspaces::list_for_user(&state.db, &user.id).await?
+    };
+    let workspaces = rows
+        .into_iter()
+        .map(|w| WorkspaceDto {
+            my_role: actor.workspace_role(&w.id),
+            id: w.id,
+            name: w.name,
+            org_id: w.org_id,
+            org_name: w.org_name,
+        })
+        .collect();
+    Ok(SessionUser {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        platform_role: user.platform_role(),
+        must_change_password: user.must_change_password,
+        workspaces,
+        actor,
+    })
+}
+
+pub async fn change_password(
+    state: &AppState,
+    session: &Session,
+    user: &UserRow,
+    current: &str,
+    new: &str,
+    ip: &str,
+) -> Result<(), AppError> {
+    let key = account_key(&user.email);
+    if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
+        return Err(AppError::TooManyRequests { retry_after_secs: wait, message: "Too many wrong passwords; try again later".into() });
+    }
+    let new_password = NewPassword::parse(new).map_err(|e| AppError::invalid_field("new_password", e.to_string()))?;
+    if new == current {
+        return Err(AppError::invalid_field("new_password", "choose a password different from the current one"));
+    }
+    let creds = users::find_credentials_by_id(&state.db, &user.id).await?.ok_or(AppError::Unauthenticated)?;
+    if !state.hasher.verify(current.to_string(), creds.password_hash).await {
+        let window = state.config.login_lockout.as_secs() as i64;
+        throttle::record_failure(&state.db, &key, state.config.login_max_failures_per_account, window).await?;
+        return Err(AppError::invalid_field("current_password", "this is not your current password"));
+    }
+    let hash = state.hasher.hash(new_password.expose().to_string()).await?;
+    let ev = AuditEvent {
+        actor_user_id: Some(user.id.clone()),
+        action: "authn_password_change",
+        target: Some(user.email.clone()),
+        ip: Some(ip.to_string()),
+        detail: Some(if user.must_change_password { "forced=true" } else { "forced=false" }.into()),
+        ..Default::default()
+    };
+    let version = users::set_own_password(&state.db, &user.id, &hash, &ev).await?;
+    // The bumped version ends every other session; this one continues under a new id.
+    sessions::sign_in(session, &user.id, version, "password").await?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Configuration from environment variables (and `.env` when present). Every variable is listed
+//! in the README and `.env.example`; a bad value stops the start with a message naming it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    pub public_url: String,
+    pub site_root: String,
+    pub session_idle: Duration,
+    pub session_lifetime: Duration,
+    pub temp_password_lifetime: Duration,
+    pub login_max_failures_per_account: i64,
+    pub login_max_failures_per_ip: i64,
+    pub login_lockout: Duration,
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with any password replaced, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn var(lookup: Lookup, name: &'static str, default: &str) -> String {
+    lookup(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+fn number(lookup: Lookup, name: &'static str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+    let raw = var(lookup, name, &default.to_string());
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError { var: name, message: format!("expected a whole number from {min} to {max}, got `{raw}`") }),
+    }
+}
+
+fn boolean(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(lookup, name, if default { "true" } else { "false" }).trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError { var: name, message: format!("expected true or false, got `{other}`") }),
+    }
+}
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Config, ConfigError> {
+        let database_url = var(lookup, "DATABASE_URL", "sqlite://data/roster.db");
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres:") || database_url.starts_with("postgresql:")) {
+            return Err(ConfigError {
+                var: "DATABASE_URL",
+                message: format!(
+                    "unsupported database `{}`; use sqlite://path/to/file.db or postgres://user@host:5432/db",
+                    redact_url(&database_url)
+                ),
+            });
+        }
+        let bind_raw = var(lookup, "BIND_ADDR", "127.0.0.1:3000");
+        let bind_addr = bind_raw.parse().map_err(|_| ConfigError {
+            var: "BIND_ADDR",
+            message: format!("expected host:port such as 127.0.0.1:3000, got `{bind_raw}`"),
+        })?;
+        let public_url = var(lookup, "PUBLIC_URL", &format!("http://{bind_raw}")).trim_end_matches('/').to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError { var: "PUBLIC_URL", message: format!("expected an http:// or https:// URL, got `{public_url}`") });
+        }
+        Ok(Config {
+            database_url,
+            bind_addr,
+            public_url,
+            site_root: var(lookup, "SITE_ROOT", "target/site"),
+            session_idle: Duration::from_secs(number(lookup, "SESSION_IDLE_HOURS", 12, 1, 24 * 30)? as u64 * HOUR),
+            session_lifetime: Duration::from_secs(number(lookup, "SESSION_LIFETIME_DAYS", 7, 1, 90)? as u64 * DAY),
+            temp_password_lifetime: Duration::from_secs(number(lookup, "TEMP_PASSWORD_DAYS", 7, 1, 90)? as u64 * DAY),
+            login_max_failures_per_account: number(lookup, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1, 1000)?,
+            login_max_failures_per_ip: number(lookup, "LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000)?,
+            login_lockout: Duration::from_secs(number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60),
+            max_body_bytes: number(lookup, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)? as usize,
+            trust_forwarded_for: boolean(lookup, "TRUST_FORWARDED_FOR", false)?,
+        })
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]` of `PUBLIC_URL`, to compare with an `Origin` header.
+    pub fn public_origin(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map(|i| i + 3).unwrap_or(0);
+        match self.public_url[after_scheme..].find('/') {
+            Some(slash) => &self.public_url[..after_scheme + slash],
+            None => &self.public_url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/roster.db");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.session_idle, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(err.to_string().contains("sqlite://"));
+        assert_eq!(config(&[("SESSION_IDLE_HOURS", "soon")]).unwrap_err().var, "SESSION_IDLE_HOURS");
+        assert_eq!(config(&[("BIND_ADDR", "nowhere")]).unwrap_err().var, "BIND_ADDR");
+    }
+
+    #[test]
+    fn database_password_is_redacted() {
+        let err = config(&[("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        let c = config(&[("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
+        assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn public_origin_strips_path() {
+        let c = config(&[("PUBLIC_URL", "https://roster.example.com/base/")]).unwrap();
+        assert_eq!(c.public_origin(), "https://roster.example.com");
+        assert!(c.is_https());
+    }
+}

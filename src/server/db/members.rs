@@ -1,0 +1,140 @@
+//! Workspace memberships: the paginated list, role changes and removal.
+
+use super::audit::{audit_query, AuditEvent};
+use super::{with_pool, Db, DbResult};
+use crate::domain::{RoleSource, WorkspaceRole};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub role_source: String,
+    pub joined_at: i64,
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+pub fn like_pattern(q: &str) -> String {
+    let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of a workspace's members, ordered by email, and the number of matches.
+pub async fn list(db: &Db, workspace_id: &str, q: &str, limit: i64, offset: i64) -> DbResult<(Vec<MemberRow>, i64)> {
+    let pattern = like_pattern(q);
+    let filter = "m.workspace_id = $1 AND ($2 = '' OR u.email LIKE $3 ESCAPE '\\' OR lower(u.name) LIKE $3 ESCAPE '\\')";
+    let rows_sql = format!(
+        "SELECT m.user_id, u.email, u.name, m.role, m.role_source, m.joined_at \
+         FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter} \
+         ORDER BY u.email LIMIT $4 OFFSET $5"
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter}");
+    let q = q.trim();
+    with_pool!(db, p => {
+        let rows = sqlx::query_as::<_, MemberRow>(&rows_sql)
+            .bind(workspace_id)
+            .bind(q)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(p)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(workspace_id)
+            .bind(q)
+            .bind(&pattern)
+            .fetch_one(p)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembershipChange {
+    NotAMember,
+    /// Refused: it would leave the workspace without a `workspace_admin`.
+    LastAdmin,
+    Unchanged,
+    Changed { from: String },
+    Removed { role: String },
+}
+
+/// Locks the workspace row for the rest of the transaction, so that two concurrent changes
+/// cannot both remove "the other" admin. Portable: an UPDATE takes the row lock on PostgreSQL
+/// and the (already held) write lock on SQLite.
+const LOCK_WORKSPACE: &str = "UPDATE workspaces SET name = name WHERE id = $1";
+const ROLE_OF: &str = "SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2";
+const ADMIN_COUNT: &str = "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'";
+
+pub async fn set_role(
+    db: &Db,
+    workspace_id: &str,
+    user_id: &str,
+    role: WorkspaceRole,
+    source: RoleSource,
+    audit: &AuditEvent,
+) -> DbResult<MembershipChange> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(LOCK_WORKSPACE).bind(workspace_id).execute(&mut *tx).await?;
+        let current: Option<String> =
+            sqlx::query_scalar(ROLE_OF).bind(workspace_id).bind(user_id).fetch_optional(&mut *tx).await?;
+        let Some(current) = current else { return Ok(MembershipChange::NotAMember) };
+        if current == role.as_str() {
+            return Ok(MembershipChange::Unchanged);
+        }
+        if current == WorkspaceRole::WorkspaceAdmin.as_str() {
+            let admins: i64 = sqlx::query_scalar(ADMIN_COUNT).bind(workspace_id).fetch_one(&mut *tx).await?;
+            if admins <= 1 {
+                return Ok(MembershipChange::LastAdmin);
+            }
+        }
+        sqlx::query("UPDATE workspace_members SET role = $1, role_source = $2 WHERE workspace_id = $3 AND user_id = $4")
+            .bind(role.as_str())
+            .bind(source.as_str())
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut ev = audit.clone();
+        ev.detail = Some(format!("from={current} to={role} source={source}"));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(MembershipChange::Changed { from: current })
+    })
+}
+
+pub async fn remove(db: &Db, workspace_id: &str, user_id: &str, audit: &AuditEvent) -> DbResult<MembershipChange> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(LOCK_WORKSPACE).bind(workspace_id).execute(&mut *tx).await?;
+        let current: Option<String> =
+            sqlx::query_scalar(ROLE_OF).bind(workspace_id).bind(user_id).fetch_optional(&mut *tx).await?;
+        let Some(current) = current else { return Ok(MembershipChange::NotAMember) };
+        if current == WorkspaceRole::WorkspaceAdmin.as_str() {
+            let admins: i64 = sqlx::query_scalar(ADMIN_COUNT).bind(workspace_id).fetch_one(&mut *tx).await?;
+            if admins <= 1 {
+                return Ok(MembershipChange::LastAdmin);
+            }
+        }
+        sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut ev = audit.clone();
+        ev.detail = Some(format!("role={current}"));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(MembershipChange::Removed { role: current })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(super::like_pattern(" Ada_% "), "%ada\\_\\%%");
+    }
+}

@@ -1,0 +1,84 @@
+//! One repository API over SQLite or PostgreSQL, chosen from `DATABASE_URL` at start.
+//!
+//! Queries are written once with `$1` placeholders and run through [`with_pool!`], which
+//! compiles the same body for each backend. Dialect differences stay in `sqlite.rs` and
+//! `postgres.rs`.
+
+pub mod audit;
+pub mod members;
+pub mod postgres;
+pub mod sqlite;
+pub mod throttle;
+pub mod users;
+pub mod workspaces;
+
+use sqlx::{PgPool, SqlitePool};
+
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool of either backend.
+macro_rules! with_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite($p) => {
+                #[allow(unused_imports)]
+                use $crate::server::db::sqlite::BEGIN_WRITE;
+                $body
+            }
+            $crate::server::db::Db::Postgres($p) => {
+                #[allow(unused_imports)]
+                use $crate::server::db::postgres::BEGIN_WRITE;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+impl Db {
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if url.starts_with("sqlite:") {
+            Ok(Db::Sqlite(sqlite::connect(url).await?))
+        } else {
+            Ok(Db::Postgres(postgres::connect(url).await?))
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlite::MIGRATOR.run(p).await,
+            Db::Postgres(p) => postgres::MIGRATOR.run(p).await,
+        }
+    }
+
+    pub async fn ping(&self) -> DbResult<()> {
+        with_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+}
+
+/// Seconds since the Unix epoch, UTC: the unit of every `*_at` column.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Is this error a unique-constraint violation (someone else wrote the row first)?
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}

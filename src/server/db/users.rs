@@ -1,0 +1,331 @@
+//! Users, their memberships as an [`Actor`], and admin-created accounts.
+
+use super::audit::{audit_query, AuditEvent};
+use super::{is_unique_violation, new_id, now, with_pool, Db, DbResult};
+use crate::domain::{Actor, OrgRole, PlatformRole, RoleSource, WorkspaceRole};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub platform_role: Option<String>,
+    pub must_change_password: bool,
+    pub temp_password_expires_at: Option<i64>,
+    pub session_version: i64,
+    pub disabled_at: Option<i64>,
+}
+
+impl UserRow {
+    pub fn platform_role(&self) -> Option<PlatformRole> {
+        self.platform_role.as_deref().and_then(|r| r.parse().ok())
+    }
+}
+
+/// A user with their password hash, only for verifying a sign-in. `Debug` hides the hash.
+#[derive(Clone, sqlx::FromRow)]
+pub struct Credentials {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, name, platform_role, must_change_password, temp_password_expires_at, session_version, disabled_at";
+
+pub async fn find_by_id(db: &Db, id: &str) -> DbResult<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    with_pool!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn find_credentials_by_email(db: &Db, email: &str) -> DbResult<Option<Credentials>> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
+    with_pool!(db, p => sqlx::query_as::<_, Credentials>(&sql).bind(email).fetch_optional(p).await)
+}
+
+pub async fn find_credentials_by_id(db: &Db, id: &str) -> DbResult<Option<Credentials>> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE id = $1");
+    with_pool!(db, p => sqlx::query_as::<_, Credentials>(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn email_in_use(db: &Db, email: &str) -> DbResult<EmailUse> {
+    let sql = "SELECT (SELECT COUNT(*) FROM users WHERE email = $1) AS users, \
+               (SELECT COUNT(*) FROM pending_invites WHERE email = $1) AS invites";
+    let (users, invites): (i64, i64) = with_pool!(db, p => sqlx::query_as(sql).bind(email).fetch_one(p).await)?;
+    Ok(if users > 0 {
+        EmailUse::User
+    } else if invites > 0 {
+        EmailUse::PendingInvite
+    } else {
+        EmailUse::Free
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailUse {
+    Free,
+    User,
+    PendingInvite,
+}
+
+/// The user's roles in every organization and workspace they belong to.
+pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
+    let org_sql = "SELECT org_id, role FROM org_members WHERE user_id = $1";
+    let ws_sql = "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1";
+    let (orgs, workspaces): (Vec<(String, String)>, Vec<(String, String)>) = with_pool!(db, p => {
+        let orgs = sqlx::query_as(org_sql).bind(&user.id).fetch_all(p).await?;
+        let workspaces = sqlx::query_as(ws_sql).bind(&user.id).fetch_all(p).await?;
+        (orgs, workspaces)
+    });
+    Ok(Actor {
+        user_id: user.id.clone(),
+        platform_role: user.platform_role(),
+        org_roles: orgs.into_iter().filter_map(|(id, r)| Some((id, r.parse::<OrgRole>().ok()?))).collect(),
+        workspace_roles: workspaces
+            .into_iter()
+            .filter_map(|(id, r)| Some((id, r.parse::<WorkspaceRole>().ok()?)))
+            .collect(),
+    })
+}
+
+/// A new password-holding user and their first workspace membership, written at once.
+pub struct NewPasswordUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+    pub temp_password_expires_at: Option<i64>,
+    pub workspace_id: &'a str,
+    pub role: WorkspaceRole,
+    pub invited_by: &'a str,
+}
+
+#[derive(Debug)]
+pub enum CreateUserError {
+    EmailTaken,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for CreateUserError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unique_violation(&e) {
+            CreateUserError::EmailTaken
+        } else {
+            CreateUserError::Db(e)
+        }
+    }
+}
+
+/// One transaction: the user, the membership (`admin_create`) and the audit row. Refuses an
+/// email that is already a user or has a pending invitation; never overwrites.
+pub async fn create_with_membership(db: &Db, new: &NewPasswordUser<'_>, audit: &AuditEvent) -> Result<UserRow, CreateUserError> {
+    let id = new_id();
+    let at = now();
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_invites WHERE email = $1")
+            .bind(new.email)
+            .fetch_one(&mut *tx)
+            .await?;
+        if invited > 0 {
+            return Err(CreateUserError::EmailTaken);
+        }
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, must_change_password, temp_password_expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.password_hash)
+        .bind(new.must_change_password)
+        .bind(new.temp_password_expires_at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new.workspace_id)
+        .bind(&id)
+        .bind(new.role.as_str())
+        .bind(RoleSource::AdminCreate.as_str())
+        .bind(new.invited_by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(UserRow {
+        id,
+        email: new.email.to_string(),
+        name: new.name.to_string(),
+        platform_role: None,
+        must_change_password: new.must_change_password,
+        temp_password_expires_at: new.temp_password_expires_at,
+        session_version: 1,
+        disabled_at: None,
+    })
+}
+
+/// Sets a new password chosen by the user: clears the forced-change flag and bumps
+/// `session_version`, which ends every other session. Returns the new version.
+pub async fn set_own_password(db: &Db, user_id: &str, password_hash: &str, audit: &AuditEvent) -> DbResult<i64> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let version: i64 = sqlx::query_scalar(
+            "UPDATE users SET password_hash = $1, must_change_password = FALSE, temp_password_expires_at = NULL, \
+             session_version = session_version + 1 WHERE id = $2 RETURNING session_version",
+        )
+        .bind(password_hash)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(version)
+    })
+}
+
+/// Ends every session of a user at once.
+pub async fn bump_session_version(db: &Db, user_id: &str) -> DbResult<i64> {
+    with_pool!(db, p => sqlx::query_scalar(
+        "UPDATE users SET session_version = session_version + 1 WHERE id = $1 RETURNING session_version",
+    )
+    .bind(user_id)
+    .fetch_one(p)
+    .await)
+}
+
+pub async fn count_platform_admins(db: &Db) -> DbResult<i64> {
+    with_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE platform_role = 'platform_admin'")
+        .fetch_one(p)
+        .await)
+}
+
+pub struct BootstrapAdmin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: bool,
+    pub temp_password_expires_at: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct Bootstrapped {
+    pub user_id: String,
+    pub workspace_id: String,
+    pub created_user: bool,
+}
+
+/// Creates (or, when forced, promotes) the first platform admin with a default organization and
+/// workspace where they are `org_owner` and `workspace_admin`. One transaction.
+pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bootstrapped> {
+    let at = now();
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(admin.email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let created_user = existing.is_none();
+        let user_id = match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE users SET platform_role = 'platform_admin', disabled_at = NULL, \
+                     password_hash = COALESCE($1, password_hash), must_change_password = $2, \
+                     temp_password_expires_at = $3, session_version = session_version + 1 WHERE id = $4",
+                )
+                .bind(admin.password_hash)
+                .bind(admin.must_change_password && admin.password_hash.is_some())
+                .bind(admin.temp_password_expires_at)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, password_hash, platform_role, must_change_password, temp_password_expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, 'platform_admin', $5, $6, $7)",
+                )
+                .bind(&id)
+                .bind(admin.email)
+                .bind(admin.name)
+                .bind(admin.password_hash)
+                .bind(admin.must_change_password && admin.password_hash.is_some())
+                .bind(admin.temp_password_expires_at)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        let workspace_id: Option<String> = sqlx::query_scalar(
+            "SELECT w.id FROM workspaces w JOIN organizations o ON o.id = w.org_id ORDER BY w.created_at, w.id LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (org_id, workspace_id) = match workspace_id {
+            Some(ws) => {
+                let org: String = sqlx::query_scalar("SELECT org_id FROM workspaces WHERE id = $1")
+                    .bind(&ws)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (org, ws)
+            }
+            None => {
+                let (org, ws) = (new_id(), new_id());
+                sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Default organization', $2)")
+                    .bind(&org)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, 'Default workspace', $3)")
+                    .bind(&ws)
+                    .bind(&org)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                (org, ws)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'org_owner') \
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role = 'org_owner'",
+        )
+        .bind(&org_id)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) \
+             VALUES ($1, $2, 'workspace_admin', 'manual', $3) \
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = 'workspace_admin', role_source = 'manual'",
+        )
+        .bind(&workspace_id)
+        .bind(&user_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let ev = AuditEvent {
+            action: "bootstrap_admin",
+            target: Some(admin.email.to_string()),
+            workspace_id: Some(workspace_id.clone()),
+            detail: Some("platform_admin created from the command line".into()),
+            ..Default::default()
+        };
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Bootstrapped { user_id, workspace_id, created_user })
+    })
+}

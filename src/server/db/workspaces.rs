@@ -1,0 +1,125 @@
+//! Organizations and workspaces.
+
+use super::audit::{audit_query, AuditEvent};
+use super::{new_id, now, with_pool, Db, DbResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub org_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+}
+
+const WORKSPACE_SELECT: &str =
+    "SELECT w.id, w.org_id, w.name, o.name AS org_name FROM workspaces w JOIN organizations o ON o.id = w.org_id";
+
+/// How many workspaces a switcher lists at most.
+pub const LIST_LIMIT: i64 = 500;
+
+pub async fn get(db: &Db, id: &str) -> DbResult<Option<WorkspaceRow>> {
+    let sql = format!("{WORKSPACE_SELECT} WHERE w.id = $1");
+    with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn get_org(db: &Db, id: &str) -> DbResult<Option<OrgRow>> {
+    with_pool!(db, p => sqlx::query_as::<_, OrgRow>("SELECT id, name FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await)
+}
+
+/// Every workspace (platform admins and operators).
+pub async fn list_all(db: &Db) -> DbResult<Vec<WorkspaceRow>> {
+    let sql = format!("{WORKSPACE_SELECT} ORDER BY o.name, w.name LIMIT $1");
+    with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(LIST_LIMIT).fetch_all(p).await)
+}
+
+/// The workspaces a user belongs to or administers through their organization.
+pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Vec<WorkspaceRow>> {
+    let sql = format!(
+        "{WORKSPACE_SELECT} WHERE w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1) \
+         OR w.org_id IN (SELECT org_id FROM org_members WHERE user_id = $1 AND role IN ('org_owner', 'org_admin')) \
+         ORDER BY o.name, w.name LIMIT $2"
+    );
+    with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(user_id).bind(LIST_LIMIT).fetch_all(p).await)
+}
+
+pub async fn list_orgs_all(db: &Db) -> DbResult<Vec<OrgRow>> {
+    with_pool!(db, p => sqlx::query_as::<_, OrgRow>("SELECT id, name FROM organizations ORDER BY name LIMIT $1")
+        .bind(LIST_LIMIT)
+        .fetch_all(p)
+        .await)
+}
+
+pub async fn list_orgs_administered(db: &Db, user_id: &str) -> DbResult<Vec<OrgRow>> {
+    with_pool!(db, p => sqlx::query_as::<_, OrgRow>(
+        "SELECT o.id, o.name FROM organizations o JOIN org_members m ON m.org_id = o.id \
+         WHERE m.user_id = $1 AND m.role IN ('org_owner', 'org_admin') ORDER BY o.name LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(LIST_LIMIT)
+    .fetch_all(p)
+    .await)
+}
+
+/// A new organization; its creator becomes `org_owner`.
+pub async fn create_org(db: &Db, name: &str, creator_id: &str, audit: &AuditEvent) -> DbResult<OrgRow> {
+    let id = new_id();
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'org_owner')")
+            .bind(&id)
+            .bind(creator_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut ev = audit.clone();
+        ev.target = Some(format!("organization {id}"));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(OrgRow { id, name: name.to_string() })
+}
+
+/// A new workspace in `org`; its creator becomes its `workspace_admin`.
+pub async fn create_workspace(db: &Db, org: &OrgRow, name: &str, creator_id: &str, audit: &AuditEvent) -> DbResult<WorkspaceRow> {
+    let id = new_id();
+    let at = now();
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query("INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(&org.id)
+            .bind(name)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) \
+             VALUES ($1, $2, 'workspace_admin', 'manual', $3)",
+        )
+        .bind(&id)
+        .bind(creator_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let mut ev = audit.clone();
+        ev.workspace_id = Some(id.clone());
+        ev.target = Some(format!("workspace {name}"));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(WorkspaceRow { id, org_id: org.id.clone(), name: name.to_string(), org_name: org.name.clone() })
+}

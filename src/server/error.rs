@@ -1,0 +1,124 @@
+//! Server-side failures and how each becomes an HTTP status with `{"error", "code"}`.
+
+use crate::api::ApiError;
+use axum::http::{HeaderValue, StatusCode};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("change your password first")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid { message: String, fields: BTreeMap<String, String> },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    TooManyRequests { retry_after_secs: i64, message: String },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> AppError {
+        let message = message.into();
+        AppError::Invalid { message: format!("{field}: {message}"), fields: BTreeMap::from([(field.to_string(), message)]) }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated | AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Unauthorized(_) => "invalid_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict { code, .. } => code,
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn to_api_error(&self) -> ApiError {
+        ApiError {
+            error: self.to_string(),
+            code: self.code().to_string(),
+            fields: match self {
+                AppError::Invalid { fields, .. } => fields.clone(),
+                _ => BTreeMap::new(),
+            },
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<crate::server::auth::password::HashError> for AppError {
+    fn from(e: crate::server::auth::password::HashError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        AppError::Internal(format!("session: {e}"))
+    }
+}
+
+/// A server function failed: set the HTTP status (and `Retry-After`) on the response being
+/// built, log internal errors, and hand the JSON body to server_fn.
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> ApiError {
+        if let AppError::Internal(detail) = &err {
+            tracing::error!(%detail, "request failed");
+        }
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(err.status());
+            if let AppError::TooManyRequests { retry_after_secs, .. } = &err {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
+                    res.insert_header(axum::http::header::RETRY_AFTER, v);
+                }
+            }
+        }
+        err.to_api_error()
+    }
+}
+
+/// The same error as a plain axum response, for middleware.
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let mut res = (self.status(), axum::Json(self.to_api_error())).into_response();
+        if let AppError::TooManyRequests { retry_after_secs, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,306 @@
+//! The axum application: routes, middleware and serving with graceful shutdown.
+
+use crate::app::{shell, App};
+use crate::server::auth::session::{self, SessionAuth, AUTH_KEY};
+use crate::server::db::{self, audit::AuditEvent, users, Db};
+use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self as mw, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::Session;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("password hasher: {0}")]
+    Hasher(#[from] crate::server::auth::password::HashError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|source| StartError::Database { url: crate::server::config::redact_url(&config.database_url), source })?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    let db = connect_and_migrate(&config).await?;
+    let leptos = LeptosOptions::builder()
+        .output_name("roster")
+        .site_root(config.site_root.clone())
+        .site_pkg_dir("pkg")
+        .build();
+    Ok(AppState { leptos, db, config: Arc::new(config), hasher: Hasher::new().await? })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let store = session::Store::new(&state.db);
+    let session_layer = session::layer(store, &state.config);
+    let leptos_options = state.leptos.clone();
+    let context_state = state.clone();
+
+    Router::<AppState>::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/api/{*rest}", axum::routing::any(unknown_api))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(mw::from_fn_with_state(state.clone(), request_context))
+        .layer(session_layer)
+        .layer(mw::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(crate::server::logging::trace_layer())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn unknown_api() -> AppError {
+    AppError::NotFound("no such endpoint")
+}
+
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Refuses state-changing requests sent by another site (CSRF): `Sec-Fetch-Site` first, then
+/// `Origin` compared with `PUBLIC_URL`. Requests from non-browser clients carry neither.
+async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    if is_cross_site(req.headers(), state.config.public_origin()) {
+        let ev = AuditEvent {
+            action: "csrf_refused",
+            target: Some(req.uri().path().to_string()),
+            ip: Some(client_ip(&req, state.config.trust_forwarded_for)),
+            ..Default::default()
+        };
+        if let Err(e) = db::audit::record(&state.db, &ev).await {
+            tracing::error!(error = %e, "could not audit a refused cross-site request");
+        }
+        return AppError::Forbidden("cross-site request refused").into_response();
+    }
+    next.run(req).await
+}
+
+pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        Some("same-origin") | Some("none") => false,
+        Some(_) => true,
+        None => match header("origin") {
+            Some(origin) => origin != public_origin,
+            None => false,
+        },
+    }
+}
+
+/// Loads the signed-in user (if any) once per request, ends sessions that are stale, and
+/// applies the server-side route guards:
+/// - anonymous visitors of private pages go to `/login`;
+/// - a user who must change their password is held on `/change-password` (303 for pages,
+///   403 `password_change_required` for every server function but change-password, logout, me).
+async fn request_context(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, state.config.trust_forwarded_for);
+    let user = match current_user(&state, &session).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(response) = guard(req.method(), req.uri().path(), req.uri().query(), user.as_ref()) {
+        return response;
+    }
+    req.extensions_mut().insert(RequestContext { user, ip });
+    next.run(req).await
+}
+
+async fn current_user(state: &AppState, session: &Session) -> Result<Option<users::UserRow>, AppError> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
+        return Ok(None);
+    };
+    let user = users::find_by_id(&state.db, &auth.user_id).await?;
+    let lifetime = state.config.session_lifetime.as_secs() as i64;
+    match user {
+        Some(user)
+            if user.disabled_at.is_none()
+                && user.session_version == auth.session_version
+                && db::now() - auth.signed_in_at < lifetime =>
+        {
+            Ok(Some(user))
+        }
+        _ => {
+            // Deleted, disabled, signed out everywhere, or past its absolute lifetime.
+            session.flush().await?;
+            Ok(None)
+        }
+    }
+}
+
+const ALLOWED_WHILE_RESTRICTED: &[&str] = &["/api/auth/change_password", "/api/auth/logout", "/api/auth/me"];
+const PRIVATE_PAGES: &[&str] = &["/members", "/audit", "/change-password", "/profile"];
+
+fn is_page(method: &Method, path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or("");
+    method == Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && path != "/healthz"
+        && path != "/readyz"
+        && !last.contains('.')
+}
+
+fn guard(method: &Method, path: &str, query: Option<&str>, user: Option<&users::UserRow>) -> Option<Response> {
+    let restricted = user.is_some_and(|u| u.must_change_password);
+    if path.starts_with("/api/") {
+        return (restricted && !ALLOWED_WHILE_RESTRICTED.contains(&path))
+            .then(|| AppError::PasswordChangeRequired.into_response());
+    }
+    if !is_page(method, path) {
+        return None;
+    }
+    if restricted && path != "/change-password" {
+        return Some(Redirect::to("/change-password").into_response());
+    }
+    let private = path == "/" || PRIVATE_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if user.is_none() && private {
+        let target = match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let encoded: String = url_encode(&target);
+        return Some(Redirect::to(&format!("/login?return_to={encoded}")).into_response());
+    }
+    if user.is_some() && (path == "/login" || path == "/") {
+        return Some(Redirect::to("/members").into_response());
+    }
+    None
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+pub async fn serve(state: AppState) -> Result<(), StartError> {
+    let addr = state.config.bind_addr;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let store = session::Store::new(&state.db);
+    let cleanup = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    });
+    tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
+    let db = state.db.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    cleanup.abort();
+    db.close().await;
+    tracing::info!("roster stopped");
+    result.map_err(StartError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_site_detection() {
+        let mut h = HeaderMap::new();
+        assert!(!is_cross_site(&h, "http://a"));
+        h.insert("origin", "http://evil".parse().unwrap());
+        assert!(is_cross_site(&h, "http://a"));
+        h.insert("origin", "http://a".parse().unwrap());
+        assert!(!is_cross_site(&h, "http://a"));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(is_cross_site(&h, "http://a"));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(!is_cross_site(&h, "http://a"));
+    }
+
+    #[test]
+    fn pages_and_assets() {
+        assert!(is_page(&Method::GET, "/members"));
+        assert!(!is_page(&Method::GET, "/pkg/roster.js"));
+        assert!(!is_page(&Method::GET, "/favicon.ico"));
+        assert!(!is_page(&Method::POST, "/members"));
+    }
+}

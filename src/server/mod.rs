@@ -1,0 +1,37 @@
+//! Server-only code: configuration, state, database, authentication, HTTP plumbing.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod logging;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+pub use error::AppError;
+
+/// Shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub db: db::Db,
+    pub config: Arc<config::Config>,
+    pub hasher: auth::password::Hasher,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Who is asking, computed once per request by the session middleware.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub user: Option<db::users::UserRow>,
+    pub ip: String,
+}
