@@ -329,3 +329,20 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
         Ok(Bootstrapped { user_id, workspace_id, created_user })
     })
 }
+
+/// Sets or clears a user's platform role and ends their sessions (a privilege change).
+pub async fn set_platform_role(db: &Db, user_id: &str, role: Option<PlatformRole>, audit: &AuditEvent) -> DbResult<()> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query("UPDATE users SET platform_role = $1, session_version = session_version + 1 WHERE id = $2")
+            .bind(role.map(|r| r.as_str()))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut ev = audit.clone();
+        ev.target = Some(format!("user {user_id}"));
+        ev.detail = Some(format!("platform_role={}", role.map(|r| r.as_str()).unwrap_or("none")));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}

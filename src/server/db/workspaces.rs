@@ -123,3 +123,24 @@ pub async fn create_workspace(db: &Db, org: &OrgRow, name: &str, creator_id: &st
     });
     Ok(WorkspaceRow { id, org_id: org.id.clone(), name: name.to_string(), org_name: org.name.clone() })
 }
+
+/// Makes `user_id` a member of `org_id` with `role` (or changes their role).
+pub async fn set_org_role(db: &Db, org_id: &str, user_id: &str, role: crate::domain::OrgRole, audit: &AuditEvent) -> DbResult<()> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role = $3",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let mut ev = audit.clone();
+        ev.target = Some(format!("user {user_id}"));
+        ev.detail = Some(format!("organization={org_id} role={role}"));
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}

@@ -1,0 +1,389 @@
+//! Test harness: the real router on 127.0.0.1:0 with a fresh database per test — a temporary
+//! SQLite file, or a freshly created PostgreSQL database (dropped afterwards) when
+//! `TEST_DATABASE_URL` is set. The server is stopped and the database removed on drop.
+#![allow(dead_code)]
+
+use roster::domain::{OrgRole, PlatformRole};
+use roster::server::auth::password::hash_blocking;
+use roster::server::config::Config;
+use roster::server::db::audit::AuditEvent;
+use roster::server::db::{users, workspaces, Db};
+use roster::server::http::{build_state, router};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares `mod $name { sqlite(), postgres() }` running the same async test body on each backend.
+
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await.expect("sqlite app");
+                super::$body(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = crate::common::spawn_app(crate::common::Backend::Postgres).await else { return };
+                super::$body(app).await;
+            }
+        }
+    };
+}
+
+pub const PASSWORD: &str = "a perfectly fine passphrase";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: Db,
+    pub backend: Backend,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    cleanup: Cleanup,
+}
+
+pub enum Cleanup {
+    SqliteDir(std::path::PathBuf),
+    PostgresDb { admin_url: String, name: String },
+}
+
+/// Where to create test databases, or `None` (with a visible note) when PostgreSQL tests are off.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+            }
+            eprintln!("SKIPPED (PostgreSQL): set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run it");
+            None
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let prefix = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+pub async fn create_database(backend: Backend) -> Option<(String, Cleanup)> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("roster-test-{id}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            Some((format!("sqlite://{}/roster.db", dir.display()), Cleanup::SqliteDir(dir)))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url()?;
+            let name = format!("roster_test_{id}");
+            let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+            admin.close().await;
+            Some((with_database(&admin_url, &name), Cleanup::PostgresDb { admin_url, name }))
+        }
+    }
+}
+
+pub fn test_config(database_url: &str, addr: SocketAddr, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), database_url.to_string()),
+        ("BIND_ADDR".into(), addr.to_string()),
+        ("PUBLIC_URL".into(), format!("http://{addr}")),
+    ]);
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(&move |k| vars.get(k).cloned()).expect("test config")
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+    init_log_capture();
+    let (url, cleanup) = create_database(backend).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = build_state(test_config(&url, addr, extra)).await.expect("app state");
+    let db = state.db.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Some(TestApp { addr, base: format!("http://{addr}"), db, backend, shutdown: Some(tx), server: Some(server), cleanup })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PostgresDb { admin_url, name } => {
+                let (admin_url, name, db) = (admin_url.clone(), name.clone(), self.db.clone());
+                // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    rt.block_on(async move {
+                        db.close().await;
+                        if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                            admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A browser-like client with its own cookie jar (one "browser" per client).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a form to a server function.
+    pub async fn post(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> Reply {
+        let res = client.post(self.url(path)).form(form).send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> Reply {
+        self.post(client, "/api/auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// A new client already signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let r = self.login(&c, email, PASSWORD).await;
+        assert_eq!(r.status, 200, "sign-in of {email}: {}", r.text);
+        c
+    }
+
+    /// A platform admin with PASSWORD (no forced change) and the default org and workspace.
+    pub async fn seed_admin(&self, email: &str) -> users::Bootstrapped {
+        let hash = hash(PASSWORD).await;
+        users::bootstrap_admin(
+            &self.db,
+            &users::BootstrapAdmin { email, name: "Admin", password_hash: Some(&hash), must_change_password: false, temp_password_expires_at: None },
+        )
+        .await
+        .expect("bootstrap admin")
+    }
+
+    /// Creates a user with PASSWORD through Add User as `admin` (no forced change).
+    pub async fn add_user(&self, admin: &reqwest::Client, email: &str, workspace_id: &str, role: &str) -> String {
+        let r = self
+            .post(
+                admin,
+                "/api/admin/users",
+                &[("email", email), ("name", email), ("password", PASSWORD), ("workspace_id", workspace_id), ("role", role), ("must_change_password", "false")],
+            )
+            .await;
+        assert_eq!(r.status, 201, "add user {email}: {}", r.text);
+        r.body["user_id"].as_str().expect("user_id").to_string()
+    }
+
+    pub async fn set_platform_role(&self, user_id: &str, role: PlatformRole) {
+        users::set_platform_role(&self.db, user_id, Some(role), &AuditEvent { action: "test_setup", ..Default::default() })
+            .await
+            .expect("platform role");
+    }
+
+    pub async fn set_org_role(&self, org_id: &str, user_id: &str, role: OrgRole) {
+        workspaces::set_org_role(&self.db, org_id, user_id, role, &AuditEvent { action: "test_setup", ..Default::default() })
+            .await
+            .expect("org role");
+    }
+
+    /// Runs a `SELECT COUNT(*) ...` (or any single i64) with string arguments.
+    pub async fn scalar(&self, sql: &str, args: &[&str]) -> i64 {
+        match &self.db {
+            Db::Sqlite(p) => {
+                let mut q = sqlx::query_scalar::<_, i64>(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(p).await.expect("scalar")
+            }
+            Db::Postgres(p) => {
+                let mut q = sqlx::query_scalar::<_, i64>(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(p).await.expect("scalar")
+            }
+        }
+    }
+
+    /// Runs a statement with string arguments.
+    pub async fn exec(&self, sql: &str, args: &[&str]) {
+        match &self.db {
+            Db::Sqlite(p) => {
+                let mut q = sqlx::query(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.execute(p).await.expect("exec");
+            }
+            Db::Postgres(p) => {
+                let mut q = sqlx::query(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.execute(p).await.expect("exec");
+            }
+        }
+    }
+
+    /// Every audit row as text, to search for secrets.
+    pub async fn audit_text(&self) -> String {
+        let sql = "SELECT COALESCE(action, '') || ' ' || COALESCE(target, '') || ' ' || COALESCE(detail, '') || ' ' || COALESCE(ip, '') FROM audit_log";
+        let rows: Vec<String> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
+        };
+        rows.join("\n")
+    }
+
+    pub async fn create_workspace(&self, admin: &reqwest::Client, org_id: &str, name: &str) -> String {
+        let r = self.post(admin, "/api/workspaces/create", &[("org_id", org_id), ("name", name)]).await;
+        assert_eq!(r.status, 200, "create workspace: {}", r.text);
+        r.body["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn create_org(&self, admin: &reqwest::Client, name: &str) -> String {
+        let r = self.post(admin, "/api/orgs/create", &[("name", name)]).await;
+        assert_eq!(r.status, 200, "create org: {}", r.text);
+        r.body["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn org_of(&self, workspace_id: &str) -> String {
+        workspaces::get(&self.db, workspace_id).await.expect("ws").expect("exists").org_id
+    }
+}
+
+pub async fn hash(password: &str) -> String {
+    let p = password.to_string();
+    tokio::task::spawn_blocking(move || hash_blocking(&p)).await.expect("join").expect("hash")
+}
+
+/// The session cookie (name=value) a client holds for `app`.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("roster_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+/// A client without a jar that sends exactly this cookie.
+pub async fn with_cookie(app: &TestApp, cookie: &str, path: &str) -> Reply {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url(path))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&[("x", "")])
+        .send()
+        .await
+        .expect("request");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("body");
+    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut logs) = self.0.lock() {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line of this test process at debug level, to look for secrets.
+pub fn init_log_capture() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .try_init();
+        buf
+    });
+}
+
+pub fn captured_logs() -> String {
+    LOGS.get().map(|b| String::from_utf8_lossy(&b.lock().expect("logs")).to_string()).unwrap_or_default()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real app over HTTP, each body run on SQLite and PostgreSQL.
+#![cfg(feature = "ssr")]
+
+#[macro_use]
+mod common;
+
+mod add_user;
+mod auth;
+mod authz;
+mod foundation;
+mod members;
