@@ -3,7 +3,10 @@
 use crate::api::auth::{me, SessionUser};
 use crate::api::ApiError;
 use crate::components::nav::Nav;
-use crate::pages::{audit::AuditPage, change_password::ChangePasswordPage, invite::InvitePage, login::LoginPage, members::MembersPage, NotFound};
+use crate::pages::{
+    audit::AuditPage, change_password::ChangePasswordPage, invite::InvitePage, login::LoginPage,
+    members::MembersPage, NotFound,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};

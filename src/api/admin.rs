@@ -30,8 +30,8 @@ pub async fn add_user(
 ) -> Result<CreatedUser, ApiError> {
     use crate::domain::{can_grant, Action, Email, Grant, NewPassword, Target};
     use crate::server::auth::{caller, password::generate_password};
-    use crate::server::db::users::{self, CreateUserError, EmailUse, NewPasswordUser};
     use crate::server::db::now;
+    use crate::server::db::users::{self, CreateUserError, EmailUse, NewPasswordUser};
     use crate::server::AppError;
     use std::collections::BTreeMap;
 
@@ -39,43 +39,83 @@ pub async fn add_user(
     let ws = caller.workspace(&workspace_id, Action::AddUser).await?;
 
     let mut fields = BTreeMap::new();
-    let email = Email::parse(&email).map_err(|e| fields.insert("email".to_string(), e.to_string())).ok();
+    let email = Email::parse(&email)
+        .map_err(|e| fields.insert("email".to_string(), e.to_string()))
+        .ok();
     let name = name.unwrap_or_default().trim().to_string();
     if name.chars().count() > 200 {
         fields.insert("name".into(), "use at most 200 characters".into());
     }
     let role = role
         .parse::<WorkspaceRole>()
-        .map_err(|_| fields.insert("role".into(), "choose workspace_admin, workspace_editor or workspace_viewer".into()))
+        .map_err(|_| {
+            fields.insert(
+                "role".into(),
+                "choose workspace_admin, workspace_editor or workspace_viewer".into(),
+            )
+        })
         .ok();
     let password = password.unwrap_or_default();
     let generated = password.is_empty();
-    let password = if generated { generate_password() } else { password };
-    let password = NewPassword::parse(&password).map_err(|e| fields.insert("password".into(), e.to_string())).ok();
+    let password = if generated {
+        generate_password()
+    } else {
+        password
+    };
+    let password = NewPassword::parse(&password)
+        .map_err(|e| fields.insert("password".into(), e.to_string()))
+        .ok();
     let (Some(email), Some(role), Some(password)) = (email, role, password) else {
-        return Err(AppError::Invalid { message: "Some fields need attention".into(), fields }.into());
+        return Err(AppError::Invalid {
+            message: "Some fields need attention".into(),
+            fields,
+        }
+        .into());
     };
     if !fields.is_empty() {
-        return Err(AppError::Invalid { message: "Some fields need attention".into(), fields }.into());
+        return Err(AppError::Invalid {
+            message: "Some fields need attention".into(),
+            fields,
+        }
+        .into());
     }
-    if !can_grant(&caller.actor, Grant::Workspace(role), Target::Workspace { workspace_id: &ws.id, org_id: &ws.org_id }) {
+    if !can_grant(
+        &caller.actor,
+        Grant::Workspace(role),
+        Target::Workspace {
+            workspace_id: &ws.id,
+            org_id: &ws.org_id,
+        },
+    ) {
         return Err(AppError::Forbidden("you may not grant this role").into());
     }
     let taken = || AppError::Conflict {
         code: "email_taken",
         message: "This email already belongs to a user or has a pending invitation".into(),
     };
-    if users::email_in_use(&caller.state.db, email.as_str()).await.map_err(AppError::from)? != EmailUse::Free {
+    if users::email_in_use(&caller.state.db, email.as_str())
+        .await
+        .map_err(AppError::from)?
+        != EmailUse::Free
+    {
         return Err(taken().into());
     }
 
     let must_change_password = must_change_password.unwrap_or(true);
-    let hash = caller.state.hasher.hash(password.expose().to_string()).await.map_err(AppError::from)?;
-    let temp_expiry = must_change_password.then(|| now() + caller.state.config.temp_password_lifetime.as_secs() as i64);
+    let hash = caller
+        .state
+        .hasher
+        .hash(password.expose().to_string())
+        .await
+        .map_err(AppError::from)?;
+    let temp_expiry = must_change_password
+        .then(|| now() + caller.state.config.temp_password_lifetime.as_secs() as i64);
     let mut ev = caller.audit("admin_create_user");
     ev.target = Some(email.to_string());
     ev.workspace_id = Some(ws.id.clone());
-    ev.detail = Some(format!("role={role} must_change_password={must_change_password} generated_password={generated}"));
+    ev.detail = Some(format!(
+        "role={role} must_change_password={must_change_password} generated_password={generated}"
+    ));
     let new = NewPasswordUser {
         email: email.as_str(),
         name: &name,

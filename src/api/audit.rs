@@ -42,16 +42,36 @@ pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
             .await
             .map_err(AppError::from)?
             .into_iter()
-            .filter(|w| can(&caller.actor, Action::ViewAudit, Target::Workspace { workspace_id: &w.id, org_id: &w.org_id }))
+            .filter(|w| {
+                can(
+                    &caller.actor,
+                    Action::ViewAudit,
+                    Target::Workspace {
+                        workspace_id: &w.id,
+                        org_id: &w.org_id,
+                    },
+                )
+            })
             .map(|w| w.id)
             .collect();
         if visible.is_empty() {
             return Err(AppError::Forbidden("only admins see the audit log").into());
         }
-        audit::list(db, audit::AuditScope::Workspaces { ids: &visible, viewer_id: &caller.user.id }, before, AUDIT_PAGE_SIZE).await
+        audit::list(
+            db,
+            audit::AuditScope::Workspaces {
+                ids: &visible,
+                viewer_id: &caller.user.id,
+            },
+            before,
+            AUDIT_PAGE_SIZE,
+        )
+        .await
     }
     .map_err(AppError::from)?;
-    let next_before = (rows.len() as i64 == AUDIT_PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten();
+    let next_before = (rows.len() as i64 == AUDIT_PAGE_SIZE)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
     let entries = rows
         .into_iter()
         .map(|r| AuditEntry {
@@ -65,5 +85,8 @@ pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
             detail: r.detail,
         })
         .collect();
-    Ok(AuditPage { entries, next_before })
+    Ok(AuditPage {
+        entries,
+        next_before,
+    })
 }

@@ -45,10 +45,20 @@ pub async fn logout() -> Result<(), ApiError> {
     use crate::server::db::audit::{record, AuditEvent};
     let (state, ctx) = request().await?;
     let session = session().await?;
-    session.flush().await.map_err(crate::server::AppError::from)?;
+    session
+        .flush()
+        .await
+        .map_err(crate::server::AppError::from)?;
     if let Some(user) = ctx.user {
-        let ev = AuditEvent { actor_user_id: Some(user.id), action: "authn_logout", ip: Some(ctx.ip), ..Default::default() };
-        record(&state.db, &ev).await.map_err(crate::server::AppError::from)?;
+        let ev = AuditEvent {
+            actor_user_id: Some(user.id),
+            action: "authn_logout",
+            ip: Some(ctx.ip),
+            ..Default::default()
+        };
+        record(&state.db, &ev)
+            .await
+            .map_err(crate::server::AppError::from)?;
     }
     Ok(())
 }
@@ -67,12 +77,23 @@ pub async fn me() -> Result<Option<SessionUser>, ApiError> {
 /// Replaces the caller's password. Clears a forced change, renews the session id and ends
 /// every other session of the user.
 #[server(prefix = "/api", endpoint = "auth/change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiError> {
     use crate::server::auth::{login, request, session};
     use crate::server::AppError;
     let (state, ctx) = request().await?;
     let user = ctx.user.ok_or(AppError::Unauthenticated)?;
     let session = session().await?;
-    login::change_password(&state, &session, &user, &current_password, &new_password, &ctx.ip).await?;
+    login::change_password(
+        &state,
+        &session,
+        &user,
+        &current_password,
+        &new_password,
+        &ctx.ip,
+    )
+    .await?;
     Ok(())
 }

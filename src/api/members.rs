@@ -28,7 +28,11 @@ pub struct MembersPage {
 
 /// One page (50 rows) of a workspace's members, searched by email or name on the server.
 #[server(prefix = "/api", endpoint = "members/list")]
-pub async fn list_members(workspace_id: String, q: Option<String>, page: Option<i64>) -> Result<MembersPage, ApiError> {
+pub async fn list_members(
+    workspace_id: String,
+    q: Option<String>,
+    page: Option<i64>,
+) -> Result<MembersPage, ApiError> {
     use crate::domain::Action;
     use crate::server::auth::caller;
     use crate::server::db::members;
@@ -36,7 +40,15 @@ pub async fn list_members(workspace_id: String, q: Option<String>, page: Option<
     let ws = caller.workspace(&workspace_id, Action::ViewMembers).await?;
     let page = page.unwrap_or(1).clamp(1, 1_000_000);
     let q = q.unwrap_or_default();
-    let (rows, total) = members::list(&caller.state.db, &ws.id, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE).await.map_err(crate::server::AppError::from)?;
+    let (rows, total) = members::list(
+        &caller.state.db,
+        &ws.id,
+        &q,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await
+    .map_err(crate::server::AppError::from)?;
     let members = rows
         .into_iter()
         .filter_map(|r| {
@@ -50,24 +62,49 @@ pub async fn list_members(workspace_id: String, q: Option<String>, page: Option<
             })
         })
         .collect();
-    Ok(MembersPage { members, total, page, page_size: PAGE_SIZE })
+    Ok(MembersPage {
+        members,
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
 }
 
 /// Changes a member's workspace role. 409 when it would leave the workspace without an admin.
 #[server(prefix = "/api", endpoint = "members/set_role")]
-pub async fn set_member_role(workspace_id: String, user_id: String, role: String) -> Result<(), ApiError> {
+pub async fn set_member_role(
+    workspace_id: String,
+    user_id: String,
+    role: String,
+) -> Result<(), ApiError> {
     use crate::domain::{Action, RoleSource};
     use crate::server::auth::caller;
     use crate::server::db::members::{self, MembershipChange};
     use crate::server::AppError;
     let caller = caller().await?;
     let ws = caller.workspace(&workspace_id, Action::ChangeRole).await?;
-    let role: WorkspaceRole = role.parse().map_err(|e: crate::domain::roles::UnknownRole| AppError::invalid_field("role", e.to_string()))?;
+    let role: WorkspaceRole = role
+        .parse()
+        .map_err(|e: crate::domain::roles::UnknownRole| {
+            AppError::invalid_field("role", e.to_string())
+        })?;
     let mut ev = caller.audit("authz_change");
     ev.workspace_id = Some(ws.id.clone());
     ev.target = Some(format!("user {user_id}"));
-    match members::set_role(&caller.state.db, &ws.id, &user_id, role, RoleSource::Manual, &ev).await.map_err(AppError::from)? {
-        MembershipChange::NotAMember => Err(AppError::NotFound("this person is not a member of the workspace").into()),
+    match members::set_role(
+        &caller.state.db,
+        &ws.id,
+        &user_id,
+        role,
+        RoleSource::Manual,
+        &ev,
+    )
+    .await
+    .map_err(AppError::from)?
+    {
+        MembershipChange::NotAMember => {
+            Err(AppError::NotFound("this person is not a member of the workspace").into())
+        }
         MembershipChange::LastAdmin => Err(AppError::Conflict {
             code: "last_admin",
             message: "A workspace needs at least one admin: make someone else admin first".into(),
@@ -85,12 +122,19 @@ pub async fn remove_member(workspace_id: String, user_id: String) -> Result<(), 
     use crate::server::db::members::{self, MembershipChange};
     use crate::server::AppError;
     let caller = caller().await?;
-    let ws = caller.workspace(&workspace_id, Action::RemoveMember).await?;
+    let ws = caller
+        .workspace(&workspace_id, Action::RemoveMember)
+        .await?;
     let mut ev = caller.audit("membership_removed");
     ev.workspace_id = Some(ws.id.clone());
     ev.target = Some(format!("user {user_id}"));
-    match members::remove(&caller.state.db, &ws.id, &user_id, &ev).await.map_err(AppError::from)? {
-        MembershipChange::NotAMember => Err(AppError::NotFound("this person is not a member of the workspace").into()),
+    match members::remove(&caller.state.db, &ws.id, &user_id, &ev)
+        .await
+        .map_err(AppError::from)?
+    {
+        MembershipChange::NotAMember => {
+            Err(AppError::NotFound("this person is not a member of the workspace").into())
+        }
         MembershipChange::LastAdmin => Err(AppError::Conflict {
             code: "last_admin",
             message: "The last admin of a workspace cannot be removed".into(),

@@ -37,7 +37,9 @@ impl FromServerFnError for ApiError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let bad_input = matches!(
             value,
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
+            ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_)
         );
         #[cfg(feature = "ssr")]
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
@@ -49,10 +51,17 @@ impl FromServerFnError for ApiError {
         }
         let (code, error) = match &value {
             _ if bad_input => ("bad_request", format!("malformed request: {value}")),
-            ServerFnErrorErr::Request(_) => ("network", "the server could not be reached; try again".to_string()),
+            ServerFnErrorErr::Request(_) => (
+                "network",
+                "the server could not be reached; try again".to_string(),
+            ),
             _ => ("internal", value.to_string()),
         };
-        ApiError { error, code: code.to_string(), fields: BTreeMap::new() }
+        ApiError {
+            error,
+            code: code.to_string(),
+            fields: BTreeMap::new(),
+        }
     }
 }
 

@@ -24,7 +24,11 @@ pub fn AddUserDialog(workspace_id: String, on_close: Callback<bool>) -> impl Int
         add.dispatch(AddUser {
             email: email.get_untracked(),
             name: Some(name.get_untracked()),
-            password: Some(if generate.get_untracked() { String::new() } else { password.get_untracked() }),
+            password: Some(if generate.get_untracked() {
+                String::new()
+            } else {
+                password.get_untracked()
+            }),
             workspace_id: workspace_id.clone(),
             role: role.get_untracked(),
             must_change_password: Some(must_change.get_untracked()),

@@ -12,7 +12,14 @@ pub fn full_reload_to(path: &str) {
 /// Only same-origin relative paths are accepted as a place to return to after sign-in.
 pub fn safe_return_to(raw: Option<String>) -> String {
     match raw {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/login") => p,
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.starts_with("/login") =>
+        {
+            p
+        }
         _ => "/members".to_string(),
     }
 }
@@ -23,8 +30,17 @@ mod tests {
 
     #[test]
     fn return_to_is_relative_only() {
-        assert_eq!(safe_return_to(Some("/members?workspace=1".into())), "/members?workspace=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "members", "/login"] {
+        assert_eq!(
+            safe_return_to(Some("/members?workspace=1".into())),
+            "/members?workspace=1"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "members",
+            "/login",
+        ] {
             assert_eq!(safe_return_to(Some(bad.into())), "/members", "{bad}");
         }
         assert_eq!(safe_return_to(None), "/members");

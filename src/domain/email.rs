@@ -65,12 +65,26 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_space() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn rejects_bad_shapes() {
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@x.com", "ada@x..com", "<a@x.com>", "a@x.com,b@y.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@x.com",
+            "ada@x..com",
+            "<a@x.com>",
+            "a@x.com,b@y.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
     }

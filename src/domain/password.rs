@@ -55,9 +55,18 @@ mod tests {
     #[test]
     fn policy() {
         assert_eq!(NewPassword::parse("short"), Err(PasswordError::TooShort));
-        assert_eq!(NewPassword::parse(&"x".repeat(129)), Err(PasswordError::TooLong));
-        assert_eq!(NewPassword::parse("Password123"), Err(PasswordError::Common));
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(129)),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(
+            NewPassword::parse("Password123"),
+            Err(PasswordError::Common)
+        );
         assert!(NewPassword::parse("correct horse battery").is_ok());
-        assert!(!format!("{:?}", NewPassword::parse("correct horse battery").unwrap()).contains("horse"));
+        assert!(
+            !format!("{:?}", NewPassword::parse("correct horse battery").unwrap())
+                .contains("horse")
+        );
     }
 }

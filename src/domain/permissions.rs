@@ -22,8 +22,13 @@ pub struct Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target<'a> {
     Platform,
-    Organization { org_id: &'a str },
-    Workspace { workspace_id: &'a str, org_id: &'a str },
+    Organization {
+        org_id: &'a str,
+    },
+    Workspace {
+        workspace_id: &'a str,
+        org_id: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +61,10 @@ impl Actor {
         self.platform_role == Some(PlatformRole::PlatformOperator)
     }
     pub fn org_role(&self, org_id: &str) -> Option<OrgRole> {
-        self.org_roles.iter().find(|(id, _)| id == org_id).map(|(_, r)| *r)
+        self.org_roles
+            .iter()
+            .find(|(id, _)| id == org_id)
+            .map(|(_, r)| *r)
     }
     pub fn workspace_role(&self, workspace_id: &str) -> Option<WorkspaceRole> {
         self.workspace_roles
@@ -65,7 +73,10 @@ impl Actor {
             .map(|(_, r)| *r)
     }
     fn administers_org(&self, org_id: &str) -> bool {
-        matches!(self.org_role(org_id), Some(OrgRole::OrgOwner | OrgRole::OrgAdmin))
+        matches!(
+            self.org_role(org_id),
+            Some(OrgRole::OrgOwner | OrgRole::OrgAdmin)
+        )
     }
     fn administers_workspace(&self, workspace_id: &str, org_id: &str) -> bool {
         self.is_platform_admin()
@@ -84,19 +95,34 @@ pub fn can(actor: &Actor, action: Action, target: Target<'_>) -> bool {
         }
         (ViewAudit, Target::Platform) => actor.is_platform_admin() || actor.is_platform_operator(),
         (ViewAudit, Target::Organization { org_id }) => {
-            actor.is_platform_admin() || actor.is_platform_operator() || actor.administers_org(org_id)
+            actor.is_platform_admin()
+                || actor.is_platform_operator()
+                || actor.administers_org(org_id)
         }
-        (ViewAudit, Target::Workspace { workspace_id, org_id }) => {
-            actor.is_platform_operator() || actor.administers_workspace(workspace_id, org_id)
-        }
-        (ViewMembers, Target::Workspace { workspace_id, org_id }) => {
+        (
+            ViewAudit,
+            Target::Workspace {
+                workspace_id,
+                org_id,
+            },
+        ) => actor.is_platform_operator() || actor.administers_workspace(workspace_id, org_id),
+        (
+            ViewMembers,
+            Target::Workspace {
+                workspace_id,
+                org_id,
+            },
+        ) => {
             actor.is_platform_operator()
                 || actor.administers_workspace(workspace_id, org_id)
                 || actor.workspace_role(workspace_id).is_some()
         }
         (
             Invite | ManageInvitation | AddUser | ChangeRole | RemoveMember,
-            Target::Workspace { workspace_id, org_id },
+            Target::Workspace {
+                workspace_id,
+                org_id,
+            },
         ) => actor.administers_workspace(workspace_id, org_id),
         _ => false,
     }
@@ -117,9 +143,16 @@ mod tests {
     const WS: &str = "ws-1";
     const ORG: &str = "org-1";
     fn ws() -> Target<'static> {
-        Target::Workspace { workspace_id: WS, org_id: ORG }
+        Target::Workspace {
+            workspace_id: WS,
+            org_id: ORG,
+        }
     }
-    fn actor(platform: Option<PlatformRole>, org: Option<OrgRole>, w: Option<WorkspaceRole>) -> Actor {
+    fn actor(
+        platform: Option<PlatformRole>,
+        org: Option<OrgRole>,
+        w: Option<WorkspaceRole>,
+    ) -> Actor {
         Actor {
             user_id: "u".into(),
             platform_role: platform,
@@ -133,18 +166,34 @@ mod tests {
         let a = actor(None, None, Some(WorkspaceRole::WorkspaceAdmin));
         assert!(can(&a, Action::AddUser, ws()));
         assert!(can(&a, Action::ChangeRole, ws()));
-        let other = Target::Workspace { workspace_id: "ws-2", org_id: ORG };
+        let other = Target::Workspace {
+            workspace_id: "ws-2",
+            org_id: ORG,
+        };
         assert!(!can(&a, Action::AddUser, other));
         assert!(!can(&a, Action::ViewMembers, other));
-        assert!(!can(&a, Action::CreateWorkspace, Target::Organization { org_id: ORG }));
+        assert!(!can(
+            &a,
+            Action::CreateWorkspace,
+            Target::Organization { org_id: ORG }
+        ));
     }
 
     #[test]
     fn editors_and_viewers_only_see_members() {
-        for r in [WorkspaceRole::WorkspaceEditor, WorkspaceRole::WorkspaceViewer] {
+        for r in [
+            WorkspaceRole::WorkspaceEditor,
+            WorkspaceRole::WorkspaceViewer,
+        ] {
             let a = actor(None, None, Some(r));
             assert!(can(&a, Action::ViewMembers, ws()));
-            for act in [Action::Invite, Action::AddUser, Action::ChangeRole, Action::RemoveMember, Action::ViewAudit] {
+            for act in [
+                Action::Invite,
+                Action::AddUser,
+                Action::ChangeRole,
+                Action::RemoveMember,
+                Action::ViewAudit,
+            ] {
                 assert!(!can(&a, act, ws()), "{r:?} must not {act:?}");
             }
         }
@@ -155,19 +204,36 @@ mod tests {
         let a = actor(Some(PlatformRole::PlatformOperator), None, None);
         assert!(can(&a, Action::ViewMembers, ws()));
         assert!(can(&a, Action::ViewAudit, Target::Platform));
-        for act in [Action::Invite, Action::AddUser, Action::ChangeRole, Action::RemoveMember, Action::ManageInvitation] {
+        for act in [
+            Action::Invite,
+            Action::AddUser,
+            Action::ChangeRole,
+            Action::RemoveMember,
+            Action::ManageInvitation,
+        ] {
             assert!(!can(&a, act, ws()));
         }
         assert!(!can(&a, Action::CreateOrganization, Target::Platform));
-        assert!(!can_grant(&a, Grant::Platform(PlatformRole::PlatformOperator), Target::Platform));
+        assert!(!can_grant(
+            &a,
+            Grant::Platform(PlatformRole::PlatformOperator),
+            Target::Platform
+        ));
     }
 
     #[test]
     fn org_admins_administer_every_workspace_of_their_org_only() {
         let a = actor(None, Some(OrgRole::OrgAdmin), None);
         assert!(can(&a, Action::AddUser, ws()));
-        assert!(can(&a, Action::CreateWorkspace, Target::Organization { org_id: ORG }));
-        let foreign = Target::Workspace { workspace_id: "ws-9", org_id: "org-9" };
+        assert!(can(
+            &a,
+            Action::CreateWorkspace,
+            Target::Organization { org_id: ORG }
+        ));
+        let foreign = Target::Workspace {
+            workspace_id: "ws-9",
+            org_id: "org-9",
+        };
         assert!(!can(&a, Action::AddUser, foreign));
         let member = actor(None, Some(OrgRole::OrgMember), None);
         assert!(!can(&member, Action::ViewMembers, ws()));
@@ -175,18 +241,39 @@ mod tests {
 
     #[test]
     fn only_platform_admins_grant_platform_roles() {
-        let ws_admin = actor(None, Some(OrgRole::OrgOwner), Some(WorkspaceRole::WorkspaceAdmin));
-        assert!(!can_grant(&ws_admin, Grant::Platform(PlatformRole::PlatformAdmin), ws()));
-        assert!(can_grant(&ws_admin, Grant::Workspace(WorkspaceRole::WorkspaceAdmin), ws()));
+        let ws_admin = actor(
+            None,
+            Some(OrgRole::OrgOwner),
+            Some(WorkspaceRole::WorkspaceAdmin),
+        );
+        assert!(!can_grant(
+            &ws_admin,
+            Grant::Platform(PlatformRole::PlatformAdmin),
+            ws()
+        ));
+        assert!(can_grant(
+            &ws_admin,
+            Grant::Workspace(WorkspaceRole::WorkspaceAdmin),
+            ws()
+        ));
         let admin = actor(Some(PlatformRole::PlatformAdmin), None, None);
-        assert!(can_grant(&admin, Grant::Platform(PlatformRole::PlatformAdmin), Target::Platform));
+        assert!(can_grant(
+            &admin,
+            Grant::Platform(PlatformRole::PlatformAdmin),
+            Target::Platform
+        ));
         assert!(can(&admin, Action::CreateOrganization, Target::Platform));
     }
 
     #[test]
     fn anonymous_like_actor_can_do_nothing() {
         let a = Actor::default();
-        for act in [Action::ViewMembers, Action::AddUser, Action::ViewAudit, Action::CreateWorkspace] {
+        for act in [
+            Action::ViewMembers,
+            Action::AddUser,
+            Action::ViewAudit,
+            Action::CreateWorkspace,
+        ] {
             assert!(!can(&a, act, ws()));
         }
     }

@@ -28,7 +28,8 @@ pub fn MembersPage() -> impl IntoView {
 fn Members(me: SessionUser) -> impl IntoView {
     let query = use_query_map();
     let first = me.workspaces.first().map(|w| w.id.clone());
-    let workspace_id = Memo::new(move |_| query.with(|q| q.get("workspace")).or_else(|| first.clone()));
+    let workspace_id =
+        Memo::new(move |_| query.with(|q| q.get("workspace")).or_else(|| first.clone()));
     let all = StoredValue::new(me.workspaces.clone());
     let actor = StoredValue::new(me.actor.clone());
     let workspace = Memo::new(move |_| {
@@ -57,7 +58,10 @@ fn Members(me: SessionUser) -> impl IntoView {
 }
 
 #[component]
-fn WorkspaceSwitcher(workspaces: Vec<WorkspaceDto>, current: Memo<Option<String>>) -> impl IntoView {
+fn WorkspaceSwitcher(
+    workspaces: Vec<WorkspaceDto>,
+    current: Memo<Option<String>>,
+) -> impl IntoView {
     let navigate = use_navigate();
     if workspaces.len() < 2 {
         return view! { <span class="muted">{workspaces.first().map(|w| format!("{} · {}", w.org_name, w.name))}</span> }.into_any();
@@ -84,7 +88,10 @@ fn WorkspaceSwitcher(workspaces: Vec<WorkspaceDto>, current: Memo<Option<String>
 
 #[component]
 fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
-    let target = Target::Workspace { workspace_id: &ws.id, org_id: &ws.org_id };
+    let target = Target::Workspace {
+        workspace_id: &ws.id,
+        org_id: &ws.org_id,
+    };
     let may_change = can(&actor, Action::ChangeRole, target);
     let may_remove = can(&actor, Action::RemoveMember, target);
     let may_add = can(&actor, Action::AddUser, target);
@@ -107,7 +114,12 @@ fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
         reload.update(|n| *n += 1);
     });
     let action_error = Signal::derive(move || {
-        remove.value().get().and_then(|r| r.err()).or_else(|| set_role.value().get().and_then(|r| r.err())).map(|e| e.error)
+        remove
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| set_role.value().get().and_then(|r| r.err()))
+            .map(|e| e.error)
     });
     let ws_for_rows = StoredValue::new(ws.id.clone());
     let ws_for_dialog = ws.id.clone();
@@ -230,7 +242,14 @@ fn MemberRow(
 #[component]
 fn CreateSection(actor: Actor) -> impl IntoView {
     let may_create_org = can(&actor, Action::CreateOrganization, Target::Platform);
-    let may_create_ws = may_create_org || actor.org_roles.iter().any(|(id, _)| can(&actor, Action::CreateWorkspace, Target::Organization { org_id: id }));
+    let may_create_ws = may_create_org
+        || actor.org_roles.iter().any(|(id, _)| {
+            can(
+                &actor,
+                Action::CreateWorkspace,
+                Target::Organization { org_id: id },
+            )
+        });
     if !may_create_ws {
         return ().into_any();
     }
@@ -247,8 +266,20 @@ fn CreateSection(actor: Actor) -> impl IntoView {
             orgs.refetch();
         }
     });
-    let ws_error = Signal::derive(move || create_ws.value().get().and_then(|r| r.err()).map(|e| e.error));
-    let org_error = Signal::derive(move || create_org.value().get().and_then(|r| r.err()).map(|e| e.error));
+    let ws_error = Signal::derive(move || {
+        create_ws
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.error)
+    });
+    let org_error = Signal::derive(move || {
+        create_org
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.error)
+    });
     view! {
         <section class="card">
             <h2>"Create"</h2>

@@ -10,7 +10,11 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "roster", version, about = "Who belongs to which workspace, with which role.")]
+#[command(
+    name = "roster",
+    version,
+    about = "Who belongs to which workspace, with which role."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -54,9 +58,26 @@ pub async fn run() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => http::connect_and_migrate(&config).await.map(|_| println!("migrations applied")).map_err(|e| e.to_string()),
-        Command::BootstrapAdmin { email, name, generate_password, password_stdin, force } => {
-            bootstrap_admin(config, &email, &name, generate_password, password_stdin, force).await
+        Command::Migrate => http::connect_and_migrate(&config)
+            .await
+            .map(|_| println!("migrations applied"))
+            .map_err(|e| e.to_string()),
+        Command::BootstrapAdmin {
+            email,
+            name,
+            generate_password,
+            password_stdin,
+            force,
+        } => {
+            bootstrap_admin(
+                config,
+                &email,
+                &name,
+                generate_password,
+                password_stdin,
+                force,
+            )
+            .await
         }
     };
     match result {
@@ -86,21 +107,38 @@ async fn bootstrap_admin(
         Some(generate_password())
     } else if password_stdin {
         let mut raw = String::new();
-        std::io::stdin().read_to_string(&mut raw).map_err(|e| format!("reading the password: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut raw)
+            .map_err(|e| format!("reading the password: {e}"))?;
         let raw = raw.trim_end_matches(['\r', '\n']).to_string();
         NewPassword::parse(&raw).map_err(|e| format!("password: {e}"))?;
         Some(raw)
     } else {
         None
     };
-    let db = http::connect_and_migrate(&config).await.map_err(|e| e.to_string())?;
-    if !force && users::count_platform_admins(&db).await.map_err(|e| e.to_string())? > 0 {
-        return Err("a platform admin already exists; nothing was changed (use --force to add another)".into());
+    let db = http::connect_and_migrate(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !force
+        && users::count_platform_admins(&db)
+            .await
+            .map_err(|e| e.to_string())?
+            > 0
+    {
+        return Err(
+            "a platform admin already exists; nothing was changed (use --force to add another)"
+                .into(),
+        );
     }
     let hash = match &password {
         Some(p) => {
             let p = p.clone();
-            Some(tokio::task::spawn_blocking(move || hash_blocking(&p)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?)
+            Some(
+                tokio::task::spawn_blocking(move || hash_blocking(&p))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?,
+            )
         }
         None => None,
     };
@@ -121,7 +159,11 @@ async fn bootstrap_admin(
     println!(
         "platform admin {} {} (workspace {})",
         email,
-        if done.created_user { "created" } else { "promoted" },
+        if done.created_user {
+            "created"
+        } else {
+            "promoted"
+        },
         done.workspace_id
     );
     if generate {

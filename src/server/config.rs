@@ -54,22 +54,40 @@ pub fn redact_url(url: &str) -> String {
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn var(lookup: Lookup, name: &'static str, default: &str) -> String {
-    lookup(name).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_string())
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
 }
 
-fn number(lookup: Lookup, name: &'static str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+fn number(
+    lookup: Lookup,
+    name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
     let raw = var(lookup, name, &default.to_string());
     match raw.trim().parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError { var: name, message: format!("expected a whole number from {min} to {max}, got `{raw}`") }),
+        _ => Err(ConfigError {
+            var: name,
+            message: format!("expected a whole number from {min} to {max}, got `{raw}`"),
+        }),
     }
 }
 
 fn boolean(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match var(lookup, name, if default { "true" } else { "false" }).trim().to_ascii_lowercase().as_str() {
+    match var(lookup, name, if default { "true" } else { "false" })
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(ConfigError { var: name, message: format!("expected true or false, got `{other}`") }),
+        other => Err(ConfigError {
+            var: name,
+            message: format!("expected true or false, got `{other}`"),
+        }),
     }
 }
 
@@ -83,7 +101,10 @@ impl Config {
 
     pub fn from_lookup(lookup: Lookup) -> Result<Config, ConfigError> {
         let database_url = var(lookup, "DATABASE_URL", "sqlite://data/roster.db");
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres:") || database_url.starts_with("postgresql:")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
             return Err(ConfigError {
                 var: "DATABASE_URL",
                 message: format!(
@@ -97,22 +118,42 @@ impl Config {
             var: "BIND_ADDR",
             message: format!("expected host:port such as 127.0.0.1:3000, got `{bind_raw}`"),
         })?;
-        let public_url = var(lookup, "PUBLIC_URL", &format!("http://{bind_raw}")).trim_end_matches('/').to_string();
+        let public_url = var(lookup, "PUBLIC_URL", &format!("http://{bind_raw}"))
+            .trim_end_matches('/')
+            .to_string();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError { var: "PUBLIC_URL", message: format!("expected an http:// or https:// URL, got `{public_url}`") });
+            return Err(ConfigError {
+                var: "PUBLIC_URL",
+                message: format!("expected an http:// or https:// URL, got `{public_url}`"),
+            });
         }
         Ok(Config {
             database_url,
             bind_addr,
             public_url,
             site_root: var(lookup, "SITE_ROOT", "target/site"),
-            session_idle: Duration::from_secs(number(lookup, "SESSION_IDLE_HOURS", 12, 1, 24 * 30)? as u64 * HOUR),
-            session_lifetime: Duration::from_secs(number(lookup, "SESSION_LIFETIME_DAYS", 7, 1, 90)? as u64 * DAY),
-            temp_password_lifetime: Duration::from_secs(number(lookup, "TEMP_PASSWORD_DAYS", 7, 1, 90)? as u64 * DAY),
-            login_max_failures_per_account: number(lookup, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1, 1000)?,
+            session_idle: Duration::from_secs(
+                number(lookup, "SESSION_IDLE_HOURS", 12, 1, 24 * 30)? as u64 * HOUR,
+            ),
+            session_lifetime: Duration::from_secs(
+                number(lookup, "SESSION_LIFETIME_DAYS", 7, 1, 90)? as u64 * DAY,
+            ),
+            temp_password_lifetime: Duration::from_secs(
+                number(lookup, "TEMP_PASSWORD_DAYS", 7, 1, 90)? as u64 * DAY,
+            ),
+            login_max_failures_per_account: number(
+                lookup,
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                5,
+                1,
+                1000,
+            )?,
             login_max_failures_per_ip: number(lookup, "LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000)?,
-            login_lockout: Duration::from_secs(number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60),
-            max_body_bytes: number(lookup, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)? as usize,
+            login_lockout: Duration::from_secs(
+                number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60,
+            ),
+            max_body_bytes: number(lookup, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?
+                as usize,
             trust_forwarded_for: boolean(lookup, "TRUST_FORWARDED_FOR", false)?,
         })
     }
@@ -137,7 +178,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(&move |k| map.get(k).cloned())
     }
 
@@ -154,8 +198,14 @@ mod tests {
         let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
         assert_eq!(err.var, "DATABASE_URL");
         assert!(err.to_string().contains("sqlite://"));
-        assert_eq!(config(&[("SESSION_IDLE_HOURS", "soon")]).unwrap_err().var, "SESSION_IDLE_HOURS");
-        assert_eq!(config(&[("BIND_ADDR", "nowhere")]).unwrap_err().var, "BIND_ADDR");
+        assert_eq!(
+            config(&[("SESSION_IDLE_HOURS", "soon")]).unwrap_err().var,
+            "SESSION_IDLE_HOURS"
+        );
+        assert_eq!(
+            config(&[("BIND_ADDR", "nowhere")]).unwrap_err().var,
+            "BIND_ADDR"
+        );
     }
 
     #[test]

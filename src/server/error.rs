@@ -15,13 +15,19 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(&'static str),
     #[error("{message}")]
-    Invalid { message: String, fields: BTreeMap<String, String> },
+    Invalid {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
-    TooManyRequests { retry_after_secs: i64, message: String },
+    TooManyRequests {
+        retry_after_secs: i64,
+        message: String,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -29,7 +35,10 @@ pub enum AppError {
 impl AppError {
     pub fn invalid_field(field: &str, message: impl Into<String>) -> AppError {
         let message = message.into();
-        AppError::Invalid { message: format!("{field}: {message}"), fields: BTreeMap::from([(field.to_string(), message)]) }
+        AppError::Invalid {
+            message: format!("{field}: {message}"),
+            fields: BTreeMap::from([(field.to_string(), message)]),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -97,7 +106,10 @@ impl From<AppError> for ApiError {
         }
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(err.status());
-            if let AppError::TooManyRequests { retry_after_secs, .. } = &err {
+            if let AppError::TooManyRequests {
+                retry_after_secs, ..
+            } = &err
+            {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
                     res.insert_header(axum::http::header::RETRY_AFTER, v);
                 }
@@ -114,7 +126,10 @@ impl axum::response::IntoResponse for AppError {
             tracing::error!(%detail, "request failed");
         }
         let mut res = (self.status(), axum::Json(self.to_api_error())).into_response();
-        if let AppError::TooManyRequests { retry_after_secs, .. } = &self {
+        if let AppError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
                 res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }

@@ -30,7 +30,10 @@ pub enum StartError {
     #[error("password hasher: {0}")]
     Hasher(#[from] crate::server::auth::password::HashError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
@@ -38,7 +41,10 @@ pub enum StartError {
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
     let db = Db::connect(&config.database_url)
         .await
-        .map_err(|source| StartError::Database { url: crate::server::config::redact_url(&config.database_url), source })?;
+        .map_err(|source| StartError::Database {
+            url: crate::server::config::redact_url(&config.database_url),
+            source,
+        })?;
     db.migrate().await?;
     Ok(db)
 }
@@ -50,7 +56,12 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         .site_root(config.site_root.clone())
         .site_pkg_dir("pkg")
         .build();
-    Ok(AppState { leptos, db, config: Arc::new(config), hasher: Hasher::new().await? })
+    Ok(AppState {
+        leptos,
+        db,
+        config: Arc::new(config),
+        hasher: Hasher::new().await?,
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -147,20 +158,33 @@ pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
 /// - anonymous visitors of private pages go to `/login`;
 /// - a user who must change their password is held on `/change-password` (303 for pages,
 ///   403 `password_change_required` for every server function but change-password, logout, me).
-async fn request_context(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+async fn request_context(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
     let user = match current_user(&state, &session).await {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
-    if let Some(response) = guard(req.method(), req.uri().path(), req.uri().query(), user.as_ref()) {
+    if let Some(response) = guard(
+        req.method(),
+        req.uri().path(),
+        req.uri().query(),
+        user.as_ref(),
+    ) {
         return response;
     }
     req.extensions_mut().insert(RequestContext { user, ip });
     next.run(req).await
 }
 
-async fn current_user(state: &AppState, session: &Session) -> Result<Option<users::UserRow>, AppError> {
+async fn current_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<users::UserRow>, AppError> {
     let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
         return Ok(None);
     };
@@ -182,7 +206,11 @@ async fn current_user(state: &AppState, session: &Session) -> Result<Option<user
     }
 }
 
-const ALLOWED_WHILE_RESTRICTED: &[&str] = &["/api/auth/change_password", "/api/auth/logout", "/api/auth/me"];
+const ALLOWED_WHILE_RESTRICTED: &[&str] = &[
+    "/api/auth/change_password",
+    "/api/auth/logout",
+    "/api/auth/me",
+];
 const PRIVATE_PAGES: &[&str] = &["/members", "/audit", "/change-password", "/profile"];
 
 fn is_page(method: &Method, path: &str) -> bool {
@@ -195,7 +223,12 @@ fn is_page(method: &Method, path: &str) -> bool {
         && !last.contains('.')
 }
 
-fn guard(method: &Method, path: &str, query: Option<&str>, user: Option<&users::UserRow>) -> Option<Response> {
+fn guard(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    user: Option<&users::UserRow>,
+) -> Option<Response> {
     let restricted = user.is_some_and(|u| u.must_change_password);
     if path.starts_with("/api/") {
         return (restricted && !ALLOWED_WHILE_RESTRICTED.contains(&path))
@@ -207,7 +240,10 @@ fn guard(method: &Method, path: &str, query: Option<&str>, user: Option<&users::
     if restricted && path != "/change-password" {
         return Some(Redirect::to("/change-password").into_response());
     }
-    let private = path == "/" || PRIVATE_PAGES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let private = path == "/"
+        || PRIVATE_PAGES
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if user.is_none() && private {
         let target = match query {
             Some(q) => format!("{path}?{q}"),
@@ -225,7 +261,9 @@ fn guard(method: &Method, path: &str, query: Option<&str>, user: Option<&users::
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -234,7 +272,9 @@ fn url_encode(s: &str) -> String {
 /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
 pub async fn serve(state: AppState) -> Result<(), StartError> {
     let addr = state.config.bind_addr;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
     let store = session::Store::new(&state.db);
     let cleanup = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -248,7 +288,9 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     cleanup.abort();
     db.close().await;
     tracing::info!("roster stopped");
@@ -276,7 +318,6 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing in-flight requests");
 }
-
 
 #[cfg(test)]
 mod tests {

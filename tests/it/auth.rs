@@ -5,7 +5,10 @@ async fn password_sign_in_and_me(app: TestApp) {
     let boot = app.seed_admin("admin@example.com").await;
     let c = client();
     let anon = app.post(&c, "/api/auth/me", &[]).await;
-    assert_eq!((anon.status, anon.body.clone()), (200, serde_json::Value::Null));
+    assert_eq!(
+        (anon.status, anon.body.clone()),
+        (200, serde_json::Value::Null)
+    );
 
     let r = app.login(&c, "  Admin@Example.com ", PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -15,21 +18,54 @@ async fn password_sign_in_and_me(app: TestApp) {
     assert_eq!(me.body["must_change_password"], false);
     assert_eq!(me.body["workspaces"][0]["id"], boot.workspace_id.as_str());
     assert_eq!(me.body["workspaces"][0]["my_role"], "workspace_admin");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_success'", &[]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_success'",
+            &[]
+        )
+        .await,
+        1
+    );
 }
 
-both_backends!(wrong_password_and_unknown_email_look_the_same, wrong_password_and_unknown_email_look_the_same);
+both_backends!(
+    wrong_password_and_unknown_email_look_the_same,
+    wrong_password_and_unknown_email_look_the_same
+);
 async fn wrong_password_and_unknown_email_look_the_same(app: TestApp) {
     app.seed_admin("admin@example.com").await;
-    let wrong = app.login(&client(), "admin@example.com", "not the password").await;
-    let unknown = app.login(&client(), "nobody@example.com", "not the password").await;
+    let wrong = app
+        .login(&client(), "admin@example.com", "not the password")
+        .await;
+    let unknown = app
+        .login(&client(), "nobody@example.com", "not the password")
+        .await;
     assert_eq!((wrong.status, unknown.status), (401, 401));
     assert_eq!(wrong.body, unknown.body);
     assert_eq!(wrong.body["error"], "Email or password is incorrect");
-    let fails = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_fail'", &[]).await;
+    let fails = app
+        .scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_fail'",
+            &[],
+        )
+        .await;
     assert_eq!(fails, 2);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=wrong_password%'", &[]).await, 1);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=unknown_email%'", &[]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=wrong_password%'",
+            &[]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=unknown_email%'",
+            &[]
+        )
+        .await,
+        1
+    );
     assert!(!app.audit_text().await.contains("not the password"));
 }
 
@@ -37,11 +73,17 @@ both_backends!(session_id_changes_at_sign_in, session_id_changes_at_sign_in);
 async fn session_id_changes_at_sign_in(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let c = client();
-    let first = session_cookie(&app.login(&c, "admin@example.com", PASSWORD).await).expect("cookie");
-    let second = session_cookie(&app.login(&c, "admin@example.com", PASSWORD).await).expect("cookie");
+    let first =
+        session_cookie(&app.login(&c, "admin@example.com", PASSWORD).await).expect("cookie");
+    let second =
+        session_cookie(&app.login(&c, "admin@example.com", PASSWORD).await).expect("cookie");
     assert_ne!(first, second, "a sign-in must issue a new session id");
     let old = with_cookie(&app, &first, "/api/auth/me").await;
-    assert_eq!(old.body, serde_json::Value::Null, "the old session id is dead");
+    assert_eq!(
+        old.body,
+        serde_json::Value::Null,
+        "the old session id is dead"
+    );
     let new = with_cookie(&app, &second, "/api/auth/me").await;
     assert_eq!(new.body["email"], "admin@example.com");
 }
@@ -50,13 +92,22 @@ both_backends!(cookie_flags, cookie_flags);
 async fn cookie_flags(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let r = app.login(&client(), "admin@example.com", PASSWORD).await;
-    let raw = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let raw = r
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(raw.contains("HttpOnly"), "{raw}");
     assert!(raw.contains("SameSite=Lax"), "{raw}");
     assert!(raw.contains("Path=/"), "{raw}");
 }
 
-both_backends!(logout_kills_the_session_on_the_server, logout_kills_the_session_on_the_server);
+both_backends!(
+    logout_kills_the_session_on_the_server,
+    logout_kills_the_session_on_the_server
+);
 async fn logout_kills_the_session_on_the_server(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let c = client();
@@ -73,29 +124,81 @@ async fn cross_site_posts_are_refused(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let form = [("email", "admin@example.com"), ("password", PASSWORD)];
     let c = client();
-    let by_fetch_site = c.post(app.url("/api/auth/login")).header("sec-fetch-site", "cross-site").form(&form).send().await.unwrap();
+    let by_fetch_site = c
+        .post(app.url("/api/auth/login"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_fetch_site.status(), 403);
-    let by_origin = c.post(app.url("/api/auth/login")).header("origin", "https://evil.example").form(&form).send().await.unwrap();
+    let by_origin = c
+        .post(app.url("/api/auth/login"))
+        .header("origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_origin.status(), 403);
-    let same_origin = c.post(app.url("/api/auth/login")).header("origin", app.base.as_str()).header("sec-fetch-site", "same-origin").form(&form).send().await.unwrap();
+    let same_origin = c
+        .post(app.url("/api/auth/login"))
+        .header("origin", app.base.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same_origin.status(), 200);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused'", &[]).await, 2);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_success'", &[]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused'",
+            &[]
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'authn_login_success'",
+            &[]
+        )
+        .await,
+        1
+    );
 }
 
-both_backends!(repeated_failures_are_throttled, repeated_failures_are_throttled);
+both_backends!(
+    repeated_failures_are_throttled,
+    repeated_failures_are_throttled
+);
 async fn repeated_failures_are_throttled(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     for _ in 0..5 {
-        assert_eq!(app.login(&client(), "admin@example.com", "wrong password!").await.status, 401);
+        assert_eq!(
+            app.login(&client(), "admin@example.com", "wrong password!")
+                .await
+                .status,
+            401
+        );
     }
     // Locked now, even with the right password.
     let locked = app.login(&client(), "admin@example.com", PASSWORD).await;
     assert_eq!(locked.status, 429, "{}", locked.text);
     assert_eq!(locked.body["code"], "rate_limited");
-    let retry: i64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: i64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=throttled%'", &[]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=throttled%'",
+            &[]
+        )
+        .await,
+        1
+    );
 }
 
 both_backends!(forced_password_change, forced_password_change);
@@ -103,7 +206,17 @@ async fn forced_password_change(app: TestApp) {
     let boot = app.seed_admin("admin@example.com").await;
     let admin = app.signed_in("admin@example.com").await;
     let r = app
-        .post(&admin, "/api/admin/users", &[("email", "new@example.com"), ("name", "New"), ("password", "temporary pass 1"), ("workspace_id", &boot.workspace_id), ("role", "workspace_editor")])
+        .post(
+            &admin,
+            "/api/admin/users",
+            &[
+                ("email", "new@example.com"),
+                ("name", "New"),
+                ("password", "temporary pass 1"),
+                ("workspace_id", &boot.workspace_id),
+                ("role", "workspace_editor"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 
@@ -120,51 +233,177 @@ async fn forced_password_change(app: TestApp) {
     let page = browser.get(app.url("/members")).send().await.unwrap();
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/change-password");
-    assert_eq!(browser.get(app.url("/change-password")).send().await.unwrap().status(), 200);
-    let list = app.post(&browser, "/api/members/list", &[("workspace_id", &boot.workspace_id)]).await;
+    assert_eq!(
+        browser
+            .get(app.url("/change-password"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let list = app
+        .post(
+            &browser,
+            "/api/members/list",
+            &[("workspace_id", &boot.workspace_id)],
+        )
+        .await;
     assert_eq!(list.status, 403);
     assert_eq!(list.body["code"], "password_change_required");
     assert_eq!(app.post(&browser, "/api/auth/me", &[]).await.status, 200);
 
     // The new password must differ and meet the policy.
-    let same = app.post(&browser, "/api/auth/change_password", &[("current_password", "temporary pass 1"), ("new_password", "temporary pass 1")]).await;
+    let same = app
+        .post(
+            &browser,
+            "/api/auth/change_password",
+            &[
+                ("current_password", "temporary pass 1"),
+                ("new_password", "temporary pass 1"),
+            ],
+        )
+        .await;
     assert_eq!(same.status, 400);
-    let weak = app.post(&browser, "/api/auth/change_password", &[("current_password", "temporary pass 1"), ("new_password", "password123")]).await;
+    let weak = app
+        .post(
+            &browser,
+            "/api/auth/change_password",
+            &[
+                ("current_password", "temporary pass 1"),
+                ("new_password", "password123"),
+            ],
+        )
+        .await;
     assert_eq!(weak.status, 400);
     assert!(weak.body["fields"]["new_password"].is_string());
-    let wrong = app.post(&browser, "/api/auth/change_password", &[("current_password", "nope nope nope"), ("new_password", "my own secret 42")]).await;
+    let wrong = app
+        .post(
+            &browser,
+            "/api/auth/change_password",
+            &[
+                ("current_password", "nope nope nope"),
+                ("new_password", "my own secret 42"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, 400);
 
-    let ok = app.post(&browser, "/api/auth/change_password", &[("current_password", "temporary pass 1"), ("new_password", "my own secret 42")]).await;
+    let ok = app
+        .post(
+            &browser,
+            "/api/auth/change_password",
+            &[
+                ("current_password", "temporary pass 1"),
+                ("new_password", "my own secret 42"),
+            ],
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    assert_eq!(browser.get(app.url("/members")).send().await.unwrap().status(), 200);
-    assert_eq!(app.post(&browser, "/api/members/list", &[("workspace_id", &boot.workspace_id)]).await.status, 200);
+    assert_eq!(
+        browser
+            .get(app.url("/members"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post(
+            &browser,
+            "/api/members/list",
+            &[("workspace_id", &boot.workspace_id)]
+        )
+        .await
+        .status,
+        200
+    );
     // The other browser's session is gone.
-    assert_eq!(app.post(&other, "/api/auth/me", &[]).await.body, serde_json::Value::Null);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'authn_password_change'", &[]).await, 1);
+    assert_eq!(
+        app.post(&other, "/api/auth/me", &[]).await.body,
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'authn_password_change'",
+            &[]
+        )
+        .await,
+        1
+    );
     // The old password no longer works; the new one does.
-    assert_eq!(app.login(&client(), "new@example.com", "temporary pass 1").await.status, 401);
-    assert_eq!(app.login(&client(), "new@example.com", "my own secret 42").await.body["must_change_password"], false);
+    assert_eq!(
+        app.login(&client(), "new@example.com", "temporary pass 1")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.login(&client(), "new@example.com", "my own secret 42")
+            .await
+            .body["must_change_password"],
+        false
+    );
 }
 
-both_backends!(expired_temporary_password_is_refused, expired_temporary_password_is_refused);
+both_backends!(
+    expired_temporary_password_is_refused,
+    expired_temporary_password_is_refused
+);
 async fn expired_temporary_password_is_refused(app: TestApp) {
     let boot = app.seed_admin("admin@example.com").await;
     let admin = app.signed_in("admin@example.com").await;
-    app.post(&admin, "/api/admin/users", &[("email", "late@example.com"), ("password", "temporary pass 1"), ("workspace_id", &boot.workspace_id), ("role", "workspace_viewer")]).await;
-    app.exec("UPDATE users SET temp_password_expires_at = 1 WHERE email = $1", &["late@example.com"]).await;
-    let r = app.login(&client(), "late@example.com", "temporary pass 1").await;
+    app.post(
+        &admin,
+        "/api/admin/users",
+        &[
+            ("email", "late@example.com"),
+            ("password", "temporary pass 1"),
+            ("workspace_id", &boot.workspace_id),
+            ("role", "workspace_viewer"),
+        ],
+    )
+    .await;
+    app.exec(
+        "UPDATE users SET temp_password_expires_at = 1 WHERE email = $1",
+        &["late@example.com"],
+    )
+    .await;
+    let r = app
+        .login(&client(), "late@example.com", "temporary pass 1")
+        .await;
     assert_eq!(r.status, 401);
-    assert!(r.body["error"].as_str().unwrap().contains("ask your admin for a new password"), "{}", r.text);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("ask your admin for a new password"),
+        "{}",
+        r.text
+    );
 }
 
-both_backends!(signed_in_user_visiting_login_goes_to_members, signed_in_user_visiting_login_goes_to_members);
+both_backends!(
+    signed_in_user_visiting_login_goes_to_members,
+    signed_in_user_visiting_login_goes_to_members
+);
 async fn signed_in_user_visiting_login_goes_to_members(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let c = app.signed_in("admin@example.com").await;
     let r = c.get(app.url("/login")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/members");
-    let page = c.get(app.url("/members")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("admin@example.com"), "members page is rendered for the user on the server");
+    let page = c
+        .get(app.url("/members"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("admin@example.com"),
+        "members page is rendered for the user on the server"
+    );
 }

@@ -24,36 +24,82 @@ struct Ids {
     admin_b: String,
 }
 
-/// (endpoint, form, expected status per actor in `ACTORS` order)
-fn matrix(ids: &Ids) -> Vec<(&'static str, Vec<(&'static str, String)>, [u16; 9])> {
+/// One row: endpoint, form, expected status per actor in `ACTORS` order.
+type Row = (&'static str, Vec<(&'static str, String)>, [u16; 9]);
+
+fn matrix(ids: &Ids) -> Vec<Row> {
     let ws = || ("workspace_id", ids.ws_a.clone());
     vec![
-        ("/api/auth/me", vec![], [200, 200, 200, 200, 200, 200, 200, 200, 200]),
-        ("/api/members/list", vec![ws()], [401, 200, 200, 200, 403, 200, 403, 200, 200]),
+        (
+            "/api/auth/me",
+            vec![],
+            [200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "/api/members/list",
+            vec![ws()],
+            [401, 200, 200, 200, 403, 200, 403, 200, 200],
+        ),
         (
             "/api/members/set_role",
-            vec![ws(), ("user_id", ids.viewer_a.clone()), ("role", "workspace_viewer".into())],
+            vec![
+                ws(),
+                ("user_id", ids.viewer_a.clone()),
+                ("role", "workspace_viewer".into()),
+            ],
             [401, 403, 403, 200, 403, 200, 403, 403, 200],
         ),
         // The admin of workspace B is not a member of A: removing them "from A" is a 404 for
         // those allowed, and never touches their membership of B.
-        ("/api/members/remove", vec![ws(), ("user_id", ids.admin_b.clone())], [401, 403, 403, 404, 403, 404, 403, 403, 404]),
+        (
+            "/api/members/remove",
+            vec![ws(), ("user_id", ids.admin_b.clone())],
+            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+        ),
         (
             "/api/admin/users",
-            vec![ws(), ("email", "not an email".into()), ("password", "".into()), ("role", "workspace_viewer".into())],
+            vec![
+                ws(),
+                ("email", "not an email".into()),
+                ("password", "".into()),
+                ("role", "workspace_viewer".into()),
+            ],
             [401, 403, 403, 400, 403, 400, 403, 403, 400],
         ),
-        ("/api/orgs/list", vec![], [401, 200, 200, 200, 200, 200, 200, 200, 200]),
-        ("/api/orgs/create", vec![("name", "".into())], [401, 403, 403, 403, 403, 403, 403, 403, 400]),
-        ("/api/workspaces/create", vec![("org_id", ids.org_1.clone()), ("name", "".into())], [401, 403, 403, 403, 403, 400, 403, 403, 400]),
-        ("/api/audit/list", vec![], [401, 403, 403, 200, 200, 200, 200, 200, 200]),
+        (
+            "/api/orgs/list",
+            vec![],
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "/api/orgs/create",
+            vec![("name", "".into())],
+            [401, 403, 403, 403, 403, 403, 403, 403, 400],
+        ),
+        (
+            "/api/workspaces/create",
+            vec![("org_id", ids.org_1.clone()), ("name", "".into())],
+            [401, 403, 403, 403, 403, 400, 403, 403, 400],
+        ),
+        (
+            "/api/audit/list",
+            vec![],
+            [401, 403, 403, 200, 200, 200, 200, 200, 200],
+        ),
         (
             "/api/auth/change_password",
-            vec![("current_password", "not my password".into()), ("new_password", "a brand new secret".into())],
+            vec![
+                ("current_password", "not my password".into()),
+                ("new_password", "a brand new secret".into()),
+            ],
             [401, 400, 400, 400, 400, 400, 400, 400, 400],
         ),
         // Last: it ends each actor's session.
-        ("/api/auth/logout", vec![], [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+        (
+            "/api/auth/logout",
+            vec![],
+            [200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
     ]
 }
 
@@ -67,16 +113,31 @@ async fn authorization_matrix(app: TestApp) {
     let org_2 = app.create_org(&padmin, "Other org").await;
     let ws_c = app.create_workspace(&padmin, &org_2, "C").await;
 
-    let viewer_a = app.add_user(&padmin, "viewer@example.com", &ws_a, "workspace_viewer").await;
-    app.add_user(&padmin, "editor@example.com", &ws_a, "workspace_editor").await;
-    app.add_user(&padmin, "admin@example.com", &ws_a, "workspace_admin").await;
-    let admin_b = app.add_user(&padmin, "admin-b@example.com", &ws_b, "workspace_admin").await;
-    let org_admin = app.add_user(&padmin, "orgadmin@example.com", &ws_c, "workspace_viewer").await;
-    app.set_org_role(&org_1, &org_admin, OrgRole::OrgAdmin).await;
-    let other_org_admin = app.add_user(&padmin, "orgadmin2@example.com", &ws_c, "workspace_viewer").await;
-    app.set_org_role(&org_2, &other_org_admin, OrgRole::OrgAdmin).await;
-    let operator = app.add_user(&padmin, "operator@example.com", &ws_c, "workspace_viewer").await;
-    app.set_platform_role(&operator, PlatformRole::PlatformOperator).await;
+    let viewer_a = app
+        .add_user(&padmin, "viewer@example.com", &ws_a, "workspace_viewer")
+        .await;
+    app.add_user(&padmin, "editor@example.com", &ws_a, "workspace_editor")
+        .await;
+    app.add_user(&padmin, "admin@example.com", &ws_a, "workspace_admin")
+        .await;
+    let admin_b = app
+        .add_user(&padmin, "admin-b@example.com", &ws_b, "workspace_admin")
+        .await;
+    let org_admin = app
+        .add_user(&padmin, "orgadmin@example.com", &ws_c, "workspace_viewer")
+        .await;
+    app.set_org_role(&org_1, &org_admin, OrgRole::OrgAdmin)
+        .await;
+    let other_org_admin = app
+        .add_user(&padmin, "orgadmin2@example.com", &ws_c, "workspace_viewer")
+        .await;
+    app.set_org_role(&org_2, &other_org_admin, OrgRole::OrgAdmin)
+        .await;
+    let operator = app
+        .add_user(&padmin, "operator@example.com", &ws_c, "workspace_viewer")
+        .await;
+    app.set_platform_role(&operator, PlatformRole::PlatformOperator)
+        .await;
 
     let clients = [
         client(),
@@ -89,24 +150,47 @@ async fn authorization_matrix(app: TestApp) {
         app.signed_in("operator@example.com").await,
         padmin,
     ];
-    let ids = Ids { ws_a, org_1, viewer_a, admin_b: admin_b.clone() };
+    let ids = Ids {
+        ws_a,
+        org_1,
+        viewer_a,
+        admin_b: admin_b.clone(),
+    };
     let mut failures = Vec::new();
     for (endpoint, form, expected) in matrix(&ids) {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for (i, c) in clients.iter().enumerate() {
             let r = app.post(c, endpoint, &form).await;
             if r.status != expected[i] {
-                failures.push(format!("{endpoint} as {}: expected {}, got {} {}", ACTORS[i], expected[i], r.status, r.text));
+                failures.push(format!(
+                    "{endpoint} as {}: expected {}, got {} {}",
+                    ACTORS[i], expected[i], r.status, r.text
+                ));
             }
             if r.status >= 400 {
-                assert!(r.body["code"].is_string() && r.body["error"].is_string(), "{endpoint}: JSON error body, got {}", r.text);
+                assert!(
+                    r.body["code"].is_string() && r.body["error"].is_string(),
+                    "{endpoint}: JSON error body, got {}",
+                    r.text
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
 
     // Nothing the refused or no-op calls did changed a membership.
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM workspace_members WHERE user_id = $1 AND workspace_id = $2", &[&admin_b, &ws_b]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM workspace_members WHERE user_id = $1 AND workspace_id = $2",
+            &[&admin_b, &ws_b]
+        )
+        .await,
+        1
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM workspace_members WHERE role <> 'workspace_viewer' AND user_id = $1", &[&ids.viewer_a]).await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM workspaces", &[]).await, 3);
 }

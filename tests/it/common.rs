@@ -22,18 +22,22 @@ pub enum Backend {
 }
 
 /// Declares `mod $name { sqlite(), postgres() }` running the same async test body on each backend.
-
 macro_rules! both_backends {
     ($name:ident, $body:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await.expect("sqlite app");
+                let app = crate::common::spawn_app(crate::common::Backend::Sqlite)
+                    .await
+                    .expect("sqlite app");
                 super::$body(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(app) = crate::common::spawn_app(crate::common::Backend::Postgres).await else { return };
+                let Some(app) = crate::common::spawn_app(crate::common::Backend::Postgres).await
+                else {
+                    return;
+                };
                 super::$body(app).await;
             }
         }
@@ -93,15 +97,26 @@ pub async fn create_database(backend: Backend) -> Option<(String, Cleanup)> {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!("roster-test-{id}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            Some((format!("sqlite://{}/roster.db", dir.display()), Cleanup::SqliteDir(dir)))
+            Some((
+                format!("sqlite://{}/roster.db", dir.display()),
+                Cleanup::SqliteDir(dir),
+            ))
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url()?;
             let name = format!("roster_test_{id}");
-            let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+            let admin = sqlx::PgPool::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
             admin.close().await;
-            Some((with_database(&admin_url, &name), Cleanup::PostgresDb { admin_url, name }))
+            Some((
+                with_database(&admin_url, &name),
+                Cleanup::PostgresDb { admin_url, name },
+            ))
         }
     }
 }
@@ -125,9 +140,13 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     init_log_capture();
     let (url, cleanup) = create_database(backend).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = build_state(test_config(&url, addr, extra)).await.expect("app state");
+    let state = build_state(test_config(&url, addr, extra))
+        .await
+        .expect("app state");
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -138,7 +157,15 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
             })
             .await;
     });
-    Some(TestApp { addr, base: format!("http://{addr}"), db, backend, shutdown: Some(tx), server: Some(server), cleanup })
+    Some(TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        db,
+        backend,
+        shutdown: Some(tx),
+        server: Some(server),
+        cleanup,
+    })
 }
 
 impl Drop for TestApp {
@@ -157,11 +184,18 @@ impl Drop for TestApp {
                 let (admin_url, name, db) = (admin_url.clone(), name.clone(), self.db.clone());
                 // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
                     rt.block_on(async move {
                         db.close().await;
                         if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&admin)
+                            .await;
                             admin.close().await;
                         }
                     });
@@ -195,16 +229,31 @@ impl TestApp {
 
     /// POSTs a form to a server function.
     pub async fn post(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> Reply {
-        let res = client.post(self.url(path)).form(form).send().await.expect("request");
+        let res = client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> Reply {
-        self.post(client, "/api/auth/login", &[("email", email), ("password", password)]).await
+        self.post(
+            client,
+            "/api/auth/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// A new client already signed in as `email`.
@@ -220,19 +269,38 @@ impl TestApp {
         let hash = hash(PASSWORD).await;
         users::bootstrap_admin(
             &self.db,
-            &users::BootstrapAdmin { email, name: "Admin", password_hash: Some(&hash), must_change_password: false, temp_password_expires_at: None },
+            &users::BootstrapAdmin {
+                email,
+                name: "Admin",
+                password_hash: Some(&hash),
+                must_change_password: false,
+                temp_password_expires_at: None,
+            },
         )
         .await
         .expect("bootstrap admin")
     }
 
     /// Creates a user with PASSWORD through Add User as `admin` (no forced change).
-    pub async fn add_user(&self, admin: &reqwest::Client, email: &str, workspace_id: &str, role: &str) -> String {
+    pub async fn add_user(
+        &self,
+        admin: &reqwest::Client,
+        email: &str,
+        workspace_id: &str,
+        role: &str,
+    ) -> String {
         let r = self
             .post(
                 admin,
                 "/api/admin/users",
-                &[("email", email), ("name", email), ("password", PASSWORD), ("workspace_id", workspace_id), ("role", role), ("must_change_password", "false")],
+                &[
+                    ("email", email),
+                    ("name", email),
+                    ("password", PASSWORD),
+                    ("workspace_id", workspace_id),
+                    ("role", role),
+                    ("must_change_password", "false"),
+                ],
             )
             .await;
         assert_eq!(r.status, 201, "add user {email}: {}", r.text);
@@ -240,15 +308,32 @@ impl TestApp {
     }
 
     pub async fn set_platform_role(&self, user_id: &str, role: PlatformRole) {
-        users::set_platform_role(&self.db, user_id, Some(role), &AuditEvent { action: "test_setup", ..Default::default() })
-            .await
-            .expect("platform role");
+        users::set_platform_role(
+            &self.db,
+            user_id,
+            Some(role),
+            &AuditEvent {
+                action: "test_setup",
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("platform role");
     }
 
     pub async fn set_org_role(&self, org_id: &str, user_id: &str, role: OrgRole) {
-        workspaces::set_org_role(&self.db, org_id, user_id, role, &AuditEvent { action: "test_setup", ..Default::default() })
-            .await
-            .expect("org role");
+        workspaces::set_org_role(
+            &self.db,
+            org_id,
+            user_id,
+            role,
+            &AuditEvent {
+                action: "test_setup",
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("org role");
     }
 
     /// Runs a `SELECT COUNT(*) ...` (or any single i64) with string arguments.
@@ -301,26 +386,46 @@ impl TestApp {
         rows.join("\n")
     }
 
-    pub async fn create_workspace(&self, admin: &reqwest::Client, org_id: &str, name: &str) -> String {
-        let r = self.post(admin, "/api/workspaces/create", &[("org_id", org_id), ("name", name)]).await;
+    pub async fn create_workspace(
+        &self,
+        admin: &reqwest::Client,
+        org_id: &str,
+        name: &str,
+    ) -> String {
+        let r = self
+            .post(
+                admin,
+                "/api/workspaces/create",
+                &[("org_id", org_id), ("name", name)],
+            )
+            .await;
         assert_eq!(r.status, 200, "create workspace: {}", r.text);
         r.body["id"].as_str().expect("id").to_string()
     }
 
     pub async fn create_org(&self, admin: &reqwest::Client, name: &str) -> String {
-        let r = self.post(admin, "/api/orgs/create", &[("name", name)]).await;
+        let r = self
+            .post(admin, "/api/orgs/create", &[("name", name)])
+            .await;
         assert_eq!(r.status, 200, "create org: {}", r.text);
         r.body["id"].as_str().expect("id").to_string()
     }
 
     pub async fn org_of(&self, workspace_id: &str) -> String {
-        workspaces::get(&self.db, workspace_id).await.expect("ws").expect("exists").org_id
+        workspaces::get(&self.db, workspace_id)
+            .await
+            .expect("ws")
+            .expect("exists")
+            .org_id
     }
 }
 
 pub async fn hash(password: &str) -> String {
     let p = password.to_string();
-    tokio::task::spawn_blocking(move || hash_blocking(&p)).await.expect("join").expect("hash")
+    tokio::task::spawn_blocking(move || hash_blocking(&p))
+        .await
+        .expect("join")
+        .expect("hash")
 }
 
 /// The session cookie (name=value) a client holds for `app`.
@@ -350,7 +455,12 @@ pub async fn with_cookie(app: &TestApp, cookie: &str, path: &str) -> Reply {
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let text = res.text().await.expect("body");
-    Reply { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
 }
 
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
@@ -385,5 +495,7 @@ pub fn init_log_capture() {
 }
 
 pub fn captured_logs() -> String {
-    LOGS.get().map(|b| String::from_utf8_lossy(&b.lock().expect("logs")).to_string()).unwrap_or_default()
+    LOGS.get()
+        .map(|b| String::from_utf8_lossy(&b.lock().expect("logs")).to_string())
+        .unwrap_or_default()
 }

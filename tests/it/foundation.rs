@@ -4,11 +4,24 @@ use std::process::Command;
 both_backends!(health_and_readiness, health_and_readiness);
 async fn health_and_readiness(app: TestApp) {
     let c = client();
-    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        c.get(app.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
     app.db.close().await;
-    assert_eq!(c.get(app.url("/readyz")).send().await.unwrap().status(), 503, "readyz must fail without a database");
-    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(app.url("/readyz")).send().await.unwrap().status(),
+        503,
+        "readyz must fail without a database"
+    );
+    assert_eq!(
+        c.get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
 }
 
 both_backends!(login_page_is_server_rendered, login_page_is_server_rendered);
@@ -17,16 +30,29 @@ async fn login_page_is_server_rendered(app: TestApp) {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
-    assert!(html.contains("/pkg/roster.js"), "hydration script is linked");
+    assert!(
+        html.contains("/pkg/roster.js"),
+        "hydration script is linked"
+    );
     let missing = client().get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
 
-both_backends!(private_pages_send_anonymous_visitors_to_login, private_pages_send_anonymous_visitors_to_login);
+both_backends!(
+    private_pages_send_anonymous_visitors_to_login,
+    private_pages_send_anonymous_visitors_to_login
+);
 async fn private_pages_send_anonymous_visitors_to_login(app: TestApp) {
-    let res = client().get(app.url("/members?workspace=x")).send().await.unwrap();
+    let res = client()
+        .get(app.url("/members?workspace=x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/login?return_to=/members%3Fworkspace%3Dx");
+    assert_eq!(
+        res.headers()["location"],
+        "/login?return_to=/members%3Fworkspace%3Dx"
+    );
 }
 
 both_backends!(unknown_api_is_a_json_404, unknown_api_is_a_json_404);
@@ -36,18 +62,32 @@ async fn unknown_api_is_a_json_404(app: TestApp) {
     assert_eq!(r.body["code"], "not_found");
 }
 
-both_backends!(malformed_input_is_400_not_500, malformed_input_is_400_not_500);
+both_backends!(
+    malformed_input_is_400_not_500,
+    malformed_input_is_400_not_500
+);
 async fn malformed_input_is_400_not_500(app: TestApp) {
     // `password` missing altogether.
-    let r = app.post(&client(), "/api/auth/login", &[("email", "a@example.com")]).await;
+    let r = app
+        .post(&client(), "/api/auth/login", &[("email", "a@example.com")])
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.body["code"], "bad_request");
 }
 
-both_backends!(request_bodies_are_size_limited, request_bodies_are_size_limited);
+both_backends!(
+    request_bodies_are_size_limited,
+    request_bodies_are_size_limited
+);
 async fn request_bodies_are_size_limited(app: TestApp) {
     let big = "x".repeat(200 * 1024);
-    let r = app.post(&client(), "/api/auth/login", &[("email", &big), ("password", "x")]).await;
+    let r = app
+        .post(
+            &client(),
+            "/api/auth/login",
+            &[("email", &big), ("password", "x")],
+        )
+        .await;
     assert_eq!(r.status, 413);
 }
 
@@ -64,10 +104,25 @@ fn roster(database_url: &str, args: &[&str]) -> std::process::Output {
 fn bootstrap_admin_twice_refuses_the_second_time() {
     let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite://{}/cli.db", dir.display());
-    let first = roster(&url, &["bootstrap-admin", "--email", "a@example.com", "--generate-password"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first = roster(
+        &url,
+        &[
+            "bootstrap-admin",
+            "--email",
+            "a@example.com",
+            "--generate-password",
+        ],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let stdout = String::from_utf8_lossy(&first.stdout);
-    let password_line = stdout.lines().find(|l| l.starts_with("password: ")).expect("password line");
+    let password_line = stdout
+        .lines()
+        .find(|l| l.starts_with("password: "))
+        .expect("password line");
     assert_eq!(password_line.len(), "password: ".len() + 20);
 
     let second = roster(&url, &["bootstrap-admin", "--email", "b@example.com"]);
@@ -77,14 +132,27 @@ fn bootstrap_admin_twice_refuses_the_second_time() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap();
-        let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(&pool).await.unwrap();
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!((users, orgs), (1, 1), "the refused run changed nothing");
         pool.close().await;
     });
 
-    let forced = roster(&url, &["bootstrap-admin", "--email", "b@example.com", "--force"]);
-    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    let forced = roster(
+        &url,
+        &["bootstrap-admin", "--email", "b@example.com", "--force"],
+    );
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -93,7 +161,10 @@ fn unsupported_database_url_stops_the_start() {
     let out = roster("mysql://root:hunter2@x/db", &["migrate"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("DATABASE_URL") && err.contains("sqlite://") && err.contains("postgres://"), "{err}");
+    assert!(
+        err.contains("DATABASE_URL") && err.contains("sqlite://") && err.contains("postgres://"),
+        "{err}"
+    );
     assert!(!err.contains("hunter2"), "the password leaked: {err}");
 }
 

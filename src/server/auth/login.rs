@@ -18,7 +18,14 @@ fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-async fn audit_login(state: &AppState, user_id: Option<&str>, email: &str, ip: &str, action: &'static str, detail: String) -> Result<(), AppError> {
+async fn audit_login(
+    state: &AppState,
+    user_id: Option<&str>,
+    email: &str,
+    ip: &str,
+    action: &'static str,
+    detail: String,
+) -> Result<(), AppError> {
     let ev = AuditEvent {
         actor_user_id: user_id.map(str::to_string),
         action,
@@ -30,7 +37,13 @@ async fn audit_login(state: &AppState, user_id: Option<&str>, email: &str, ip: &
     Ok(record(&state.db, &ev).await?)
 }
 
-pub async fn with_password(state: &AppState, session: &Session, email: &str, password: &str, ip: &str) -> Result<UserRow, AppError> {
+pub async fn with_password(
+    state: &AppState,
+    session: &Session,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<UserRow, AppError> {
     let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e.to_string()))?;
     let email = email.as_str();
     let cfg = &state.config;
@@ -38,10 +51,21 @@ pub async fn with_password(state: &AppState, session: &Session, email: &str, pas
 
     for key in [account_key(email), ip_key(ip)] {
         if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
-            audit_login(state, None, email, ip, "authn_login_fail", "reason=throttled method=password".into()).await?;
+            audit_login(
+                state,
+                None,
+                email,
+                ip,
+                "authn_login_fail",
+                "reason=throttled method=password".into(),
+            )
+            .await?;
             return Err(AppError::TooManyRequests {
                 retry_after_secs: wait,
-                message: format!("Too many failed sign-ins; try again in {} minutes", (wait + 59) / 60),
+                message: format!(
+                    "Too many failed sign-ins; try again in {} minutes",
+                    (wait + 59) / 60
+                ),
             });
         }
     }
@@ -57,25 +81,71 @@ pub async fn with_password(state: &AppState, session: &Session, email: &str, pas
     };
 
     let Some(creds) = creds.filter(|_| ok) else {
-        throttle::record_failure(&state.db, &account_key(email), cfg.login_max_failures_per_account, window).await?;
-        throttle::record_failure(&state.db, &ip_key(ip), cfg.login_max_failures_per_ip, window).await?;
-        audit_login(state, None, email, ip, "authn_login_fail", format!("reason={reason} method=password")).await?;
+        throttle::record_failure(
+            &state.db,
+            &account_key(email),
+            cfg.login_max_failures_per_account,
+            window,
+        )
+        .await?;
+        throttle::record_failure(
+            &state.db,
+            &ip_key(ip),
+            cfg.login_max_failures_per_ip,
+            window,
+        )
+        .await?;
+        audit_login(
+            state,
+            None,
+            email,
+            ip,
+            "authn_login_fail",
+            format!("reason={reason} method=password"),
+        )
+        .await?;
         return Err(AppError::Unauthorized(INCORRECT.into()));
     };
     let user = creds.user;
     if user.disabled_at.is_some() {
-        audit_login(state, Some(&user.id), email, ip, "authn_login_fail", "reason=disabled method=password".into()).await?;
-        return Err(AppError::Forbidden("This account is disabled; ask your admin"));
+        audit_login(
+            state,
+            Some(&user.id),
+            email,
+            ip,
+            "authn_login_fail",
+            "reason=disabled method=password".into(),
+        )
+        .await?;
+        return Err(AppError::Forbidden(
+            "This account is disabled; ask your admin",
+        ));
     }
     if user.must_change_password && user.temp_password_expires_at.is_some_and(|t| t <= now()) {
-        audit_login(state, Some(&user.id), email, ip, "authn_login_fail", "reason=temporary_password_expired method=password".into()).await?;
+        audit_login(
+            state,
+            Some(&user.id),
+            email,
+            ip,
+            "authn_login_fail",
+            "reason=temporary_password_expired method=password".into(),
+        )
+        .await?;
         return Err(AppError::Unauthorized(
             "Your temporary password has expired; ask your admin for a new password".into(),
         ));
     }
     throttle::clear(&state.db, &account_key(email)).await?;
     sessions::sign_in(session, &user.id, user.session_version, "password").await?;
-    audit_login(state, Some(&user.id), email, ip, "authn_login_success", "method=password".into()).await?;
+    audit_login(
+        state,
+        Some(&user.id),
+        email,
+        ip,
+        "authn_login_success",
+        "method=password".into(),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -117,17 +187,39 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let key = account_key(&user.email);
     if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
-        return Err(AppError::TooManyRequests { retry_after_secs: wait, message: "Too many wrong passwords; try again later".into() });
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait,
+            message: "Too many wrong passwords; try again later".into(),
+        });
     }
-    let new_password = NewPassword::parse(new).map_err(|e| AppError::invalid_field("new_password", e.to_string()))?;
+    let new_password = NewPassword::parse(new)
+        .map_err(|e| AppError::invalid_field("new_password", e.to_string()))?;
     if new == current {
-        return Err(AppError::invalid_field("new_password", "choose a password different from the current one"));
+        return Err(AppError::invalid_field(
+            "new_password",
+            "choose a password different from the current one",
+        ));
     }
-    let creds = users::find_credentials_by_id(&state.db, &user.id).await?.ok_or(AppError::Unauthenticated)?;
-    if !state.hasher.verify(current.to_string(), creds.password_hash).await {
+    let creds = users::find_credentials_by_id(&state.db, &user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !state
+        .hasher
+        .verify(current.to_string(), creds.password_hash)
+        .await
+    {
         let window = state.config.login_lockout.as_secs() as i64;
-        throttle::record_failure(&state.db, &key, state.config.login_max_failures_per_account, window).await?;
-        return Err(AppError::invalid_field("current_password", "this is not your current password"));
+        throttle::record_failure(
+            &state.db,
+            &key,
+            state.config.login_max_failures_per_account,
+            window,
+        )
+        .await?;
+        return Err(AppError::invalid_field(
+            "current_password",
+            "this is not your current password",
+        ));
     }
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
     let ev = AuditEvent {
@@ -135,7 +227,14 @@ pub async fn change_password(
         action: "authn_password_change",
         target: Some(user.email.clone()),
         ip: Some(ip.to_string()),
-        detail: Some(if user.must_change_password { "forced=true" } else { "forced=false" }.into()),
+        detail: Some(
+            if user.must_change_password {
+                "forced=true"
+            } else {
+                "forced=false"
+            }
+            .into(),
+        ),
         ..Default::default()
     };
     let version = users::set_own_password(&state.db, &user.id, &hash, &ev).await?;

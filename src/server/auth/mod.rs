@@ -11,7 +11,8 @@ use axum::Extension;
 
 /// The state and request context of the server function being run.
 pub async fn request() -> Result<(AppState, RequestContext), AppError> {
-    let state = leptos::prelude::use_context::<AppState>().ok_or_else(|| AppError::Internal("no AppState in context".into()))?;
+    let state = leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| AppError::Internal("no AppState in context".into()))?;
     let Extension(ctx) = leptos_axum::extract::<Extension<RequestContext>>()
         .await
         .map_err(|e| AppError::Internal(format!("no request context: {e}")))?;
@@ -31,7 +32,12 @@ pub async fn caller() -> Result<Caller, AppError> {
     let (state, ctx) = request().await?;
     let user = ctx.user.ok_or(AppError::Unauthenticated)?;
     let actor = users::load_actor(&state.db, &user).await?;
-    Ok(Caller { state, user, actor, ip: ctx.ip })
+    Ok(Caller {
+        state,
+        user,
+        actor,
+        ip: ctx.ip,
+    })
 }
 
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
@@ -51,7 +57,10 @@ impl Caller {
         let ws = crate::server::db::workspaces::get(&self.state.db, workspace_id)
             .await?
             .ok_or(AppError::NotFound("no such workspace"))?;
-        let target = crate::domain::Target::Workspace { workspace_id: &ws.id, org_id: &ws.org_id };
+        let target = crate::domain::Target::Workspace {
+            workspace_id: &ws.id,
+            org_id: &ws.org_id,
+        };
         if !crate::domain::can(&self.actor, action, target) {
             return Err(AppError::Forbidden("you may not do this in this workspace"));
         }

@@ -1,6 +1,8 @@
 //! Argon2id hashing, off the async runtime, with at most one hash per core at a time.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
 use std::sync::Arc;
@@ -29,26 +31,37 @@ pub struct Hasher {
 
 impl Hasher {
     pub async fn new() -> Result<Hasher, HashError> {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let permits = Arc::new(Semaphore::new(cores));
         let dummy_hash = tokio::task::spawn_blocking(|| hash_blocking(&generate_password()))
             .await
             .map_err(|_| HashError::Join)??;
-        Ok(Hasher { permits, dummy_hash: dummy_hash.into() })
+        Ok(Hasher {
+            permits,
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let _permit = self.permits.acquire().await.map_err(|_| HashError::Join)?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|_| HashError::Join)?
+        tokio::task::spawn_blocking(move || hash_blocking(&password))
+            .await
+            .map_err(|_| HashError::Join)?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none, so an
     /// unknown account costs the same time as a wrong password.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
+            .await
+            .unwrap_or(false);
         ok && known
     }
 }
@@ -63,7 +76,9 @@ pub fn hash_blocking(password: &str) -> Result<String, HashError> {
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -86,8 +101,16 @@ mod tests {
         let hasher = Hasher::new().await.unwrap();
         let hash = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(hasher.verify("correct horse battery".into(), Some(hash.clone())).await);
-        assert!(!hasher.verify("wrong horse battery".into(), Some(hash)).await);
+        assert!(
+            hasher
+                .verify("correct horse battery".into(), Some(hash.clone()))
+                .await
+        );
+        assert!(
+            !hasher
+                .verify("wrong horse battery".into(), Some(hash))
+                .await
+        );
         assert!(!hasher.verify("anything".into(), None).await);
     }
 

@@ -36,7 +36,11 @@ impl Store {
     pub fn new(db: &Db) -> Store {
         match db {
             // The table is created by our own migrations (`sessions`).
-            Db::Sqlite(p) => Store::Sqlite(SqliteStore::new(p.clone()).with_table_name("sessions").unwrap_or_else(|_| SqliteStore::new(p.clone()))),
+            Db::Sqlite(p) => Store::Sqlite(
+                SqliteStore::new(p.clone())
+                    .with_table_name("sessions")
+                    .unwrap_or_else(|_| SqliteStore::new(p.clone())),
+            ),
             Db::Postgres(p) => {
                 let store = PostgresStore::new(p.clone());
                 let store = store.clone().with_schema_name("public").unwrap_or(store);
@@ -105,12 +109,22 @@ pub fn layer(store: Store, config: &Config) -> SessionManagerLayer<Store> {
 }
 
 /// Starts a signed-in session under a new id (no fixation across sign-in).
-pub async fn sign_in(session: &Session, user_id: &str, session_version: i64, method: &str) -> Result<(), tower_sessions::session::Error> {
+pub async fn sign_in(
+    session: &Session,
+    user_id: &str,
+    session_version: i64,
+    method: &str,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session
         .insert(
             AUTH_KEY,
-            SessionAuth { user_id: user_id.to_string(), session_version, signed_in_at: now(), method: method.to_string() },
+            SessionAuth {
+                user_id: user_id.to_string(),
+                session_version,
+                signed_in_at: now(),
+                method: method.to_string(),
+            },
         )
         .await
 }

@@ -13,7 +13,8 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-pub const INSERT_SQL: &str = "INSERT INTO audit_log (at, actor_user_id, action, target, workspace_id, ip, detail) \
+pub const INSERT_SQL: &str =
+    "INSERT INTO audit_log (at, actor_user_id, action, target, workspace_id, ip, detail) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// Binds an [`AuditEvent`] to [`INSERT_SQL`]; used inside the transactions of other modules.
@@ -53,11 +54,19 @@ pub struct AuditRow {
 pub enum AuditScope<'a> {
     Everything,
     /// Rows about these workspaces, plus the viewer's own rows.
-    Workspaces { ids: &'a [String], viewer_id: &'a str },
+    Workspaces {
+        ids: &'a [String],
+        viewer_id: &'a str,
+    },
 }
 
 /// Newest first; `before` is the id of the last row of the previous page (keyset pagination).
-pub async fn list(db: &Db, scope: AuditScope<'_>, before: Option<i64>, limit: i64) -> DbResult<Vec<AuditRow>> {
+pub async fn list(
+    db: &Db,
+    scope: AuditScope<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<AuditRow>> {
     let before = before.unwrap_or(i64::MAX);
     let select = "SELECT a.id, a.at, u.email AS actor_email, a.action, a.target, a.workspace_id, w.name AS workspace_name, a.ip, a.detail \
                   FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id LEFT JOIN workspaces w ON w.id = a.workspace_id";
@@ -69,7 +78,11 @@ pub async fn list(db: &Db, scope: AuditScope<'_>, before: Option<i64>, limit: i6
         AuditScope::Workspaces { ids, viewer_id } => {
             // The ids come from the viewer's own memberships; placeholders keep them bound.
             let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
-            let in_list = if ids.is_empty() { "NULL".to_string() } else { placeholders.join(", ") };
+            let in_list = if ids.is_empty() {
+                "NULL".to_string()
+            } else {
+                placeholders.join(", ")
+            };
             let sql = format!(
                 "{select} WHERE a.id < $1 AND (a.workspace_id IN ({in_list}) OR a.actor_user_id = $3) ORDER BY a.id DESC LIMIT $2"
             );

@@ -16,12 +16,23 @@ pub struct MemberRow {
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
 pub fn like_pattern(q: &str) -> String {
-    let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = q
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 /// One page of a workspace's members, ordered by email, and the number of matches.
-pub async fn list(db: &Db, workspace_id: &str, q: &str, limit: i64, offset: i64) -> DbResult<(Vec<MemberRow>, i64)> {
+pub async fn list(
+    db: &Db,
+    workspace_id: &str,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<MemberRow>, i64)> {
     let pattern = like_pattern(q);
     let filter = "m.workspace_id = $1 AND ($2 = '' OR u.email LIKE $3 ESCAPE '\\' OR lower(u.name) LIKE $3 ESCAPE '\\')";
     let rows_sql = format!(
@@ -29,7 +40,9 @@ pub async fn list(db: &Db, workspace_id: &str, q: &str, limit: i64, offset: i64)
          FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter} \
          ORDER BY u.email LIMIT $4 OFFSET $5"
     );
-    let count_sql = format!("SELECT COUNT(*) FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter}"
+    );
     let q = q.trim();
     with_pool!(db, p => {
         let rows = sqlx::query_as::<_, MemberRow>(&rows_sql)
@@ -56,8 +69,12 @@ pub enum MembershipChange {
     /// Refused: it would leave the workspace without a `workspace_admin`.
     LastAdmin,
     Unchanged,
-    Changed { from: String },
-    Removed { role: String },
+    Changed {
+        from: String,
+    },
+    Removed {
+        role: String,
+    },
 }
 
 /// Locks the workspace row for the rest of the transaction, so that two concurrent changes
@@ -65,7 +82,8 @@ pub enum MembershipChange {
 /// and the (already held) write lock on SQLite.
 const LOCK_WORKSPACE: &str = "UPDATE workspaces SET name = name WHERE id = $1";
 const ROLE_OF: &str = "SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2";
-const ADMIN_COUNT: &str = "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'";
+const ADMIN_COUNT: &str =
+    "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'";
 
 pub async fn set_role(
     db: &Db,
@@ -105,7 +123,12 @@ pub async fn set_role(
     })
 }
 
-pub async fn remove(db: &Db, workspace_id: &str, user_id: &str, audit: &AuditEvent) -> DbResult<MembershipChange> {
+pub async fn remove(
+    db: &Db,
+    workspace_id: &str,
+    user_id: &str,
+    audit: &AuditEvent,
+) -> DbResult<MembershipChange> {
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
         sqlx::query(LOCK_WORKSPACE).bind(workspace_id).execute(&mut *tx).await?;

@@ -23,7 +23,9 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
     SqlitePoolOptions::new()
         .max_connections((cores * 4).max(4))
         .acquire_timeout(Duration::from_secs(10))

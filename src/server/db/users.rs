@@ -32,7 +32,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +59,8 @@ pub async fn find_credentials_by_id(db: &Db, id: &str) -> DbResult<Option<Creden
 pub async fn email_in_use(db: &Db, email: &str) -> DbResult<EmailUse> {
     let sql = "SELECT (SELECT COUNT(*) FROM users WHERE email = $1) AS users, \
                (SELECT COUNT(*) FROM pending_invites WHERE email = $1) AS invites";
-    let (users, invites): (i64, i64) = with_pool!(db, p => sqlx::query_as(sql).bind(email).fetch_one(p).await)?;
+    let (users, invites): (i64, i64) =
+        with_pool!(db, p => sqlx::query_as(sql).bind(email).fetch_one(p).await)?;
     Ok(if users > 0 {
         EmailUse::User
     } else if invites > 0 {
@@ -78,7 +81,9 @@ pub enum EmailUse {
 pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
     let org_sql = "SELECT org_id, role FROM org_members WHERE user_id = $1";
     let ws_sql = "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1";
-    let (orgs, workspaces): (Vec<(String, String)>, Vec<(String, String)>) = with_pool!(db, p => {
+    // (id, role) pairs as stored.
+    type Roles = Vec<(String, String)>;
+    let (orgs, workspaces): (Roles, Roles) = with_pool!(db, p => {
         let orgs = sqlx::query_as(org_sql).bind(&user.id).fetch_all(p).await?;
         let workspaces = sqlx::query_as(ws_sql).bind(&user.id).fetch_all(p).await?;
         (orgs, workspaces)
@@ -86,7 +91,10 @@ pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
     Ok(Actor {
         user_id: user.id.clone(),
         platform_role: user.platform_role(),
-        org_roles: orgs.into_iter().filter_map(|(id, r)| Some((id, r.parse::<OrgRole>().ok()?))).collect(),
+        org_roles: orgs
+            .into_iter()
+            .filter_map(|(id, r)| Some((id, r.parse::<OrgRole>().ok()?)))
+            .collect(),
         workspace_roles: workspaces
             .into_iter()
             .filter_map(|(id, r)| Some((id, r.parse::<WorkspaceRole>().ok()?)))
@@ -124,7 +132,11 @@ impl From<sqlx::Error> for CreateUserError {
 
 /// One transaction: the user, the membership (`admin_create`) and the audit row. Refuses an
 /// email that is already a user or has a pending invitation; never overwrites.
-pub async fn create_with_membership(db: &Db, new: &NewPasswordUser<'_>, audit: &AuditEvent) -> Result<UserRow, CreateUserError> {
+pub async fn create_with_membership(
+    db: &Db,
+    new: &NewPasswordUser<'_>,
+    audit: &AuditEvent,
+) -> Result<UserRow, CreateUserError> {
     let id = new_id();
     let at = now();
     with_pool!(db, p => {
@@ -178,7 +190,12 @@ pub async fn create_with_membership(db: &Db, new: &NewPasswordUser<'_>, audit: &
 
 /// Sets a new password chosen by the user: clears the forced-change flag and bumps
 /// `session_version`, which ends every other session. Returns the new version.
-pub async fn set_own_password(db: &Db, user_id: &str, password_hash: &str, audit: &AuditEvent) -> DbResult<i64> {
+pub async fn set_own_password(
+    db: &Db,
+    user_id: &str,
+    password_hash: &str,
+    audit: &AuditEvent,
+) -> DbResult<i64> {
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
         let version: i64 = sqlx::query_scalar(
@@ -331,7 +348,12 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
 }
 
 /// Sets or clears a user's platform role and ends their sessions (a privilege change).
-pub async fn set_platform_role(db: &Db, user_id: &str, role: Option<PlatformRole>, audit: &AuditEvent) -> DbResult<()> {
+pub async fn set_platform_role(
+    db: &Db,
+    user_id: &str,
+    role: Option<PlatformRole>,
+    audit: &AuditEvent,
+) -> DbResult<()> {
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
         sqlx::query("UPDATE users SET platform_role = $1, session_version = session_version + 1 WHERE id = $2")

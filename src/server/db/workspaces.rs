@@ -70,7 +70,12 @@ pub async fn list_orgs_administered(db: &Db, user_id: &str) -> DbResult<Vec<OrgR
 }
 
 /// A new organization; its creator becomes `org_owner`.
-pub async fn create_org(db: &Db, name: &str, creator_id: &str, audit: &AuditEvent) -> DbResult<OrgRow> {
+pub async fn create_org(
+    db: &Db,
+    name: &str,
+    creator_id: &str,
+    audit: &AuditEvent,
+) -> DbResult<OrgRow> {
     let id = new_id();
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
@@ -90,11 +95,20 @@ pub async fn create_org(db: &Db, name: &str, creator_id: &str, audit: &AuditEven
         audit_query!(&ev).execute(&mut *tx).await?;
         tx.commit().await?;
     });
-    Ok(OrgRow { id, name: name.to_string() })
+    Ok(OrgRow {
+        id,
+        name: name.to_string(),
+    })
 }
 
 /// A new workspace in `org`; its creator becomes its `workspace_admin`.
-pub async fn create_workspace(db: &Db, org: &OrgRow, name: &str, creator_id: &str, audit: &AuditEvent) -> DbResult<WorkspaceRow> {
+pub async fn create_workspace(
+    db: &Db,
+    org: &OrgRow,
+    name: &str,
+    creator_id: &str,
+    audit: &AuditEvent,
+) -> DbResult<WorkspaceRow> {
     let id = new_id();
     let at = now();
     with_pool!(db, p => {
@@ -121,11 +135,22 @@ pub async fn create_workspace(db: &Db, org: &OrgRow, name: &str, creator_id: &st
         audit_query!(&ev).execute(&mut *tx).await?;
         tx.commit().await?;
     });
-    Ok(WorkspaceRow { id, org_id: org.id.clone(), name: name.to_string(), org_name: org.name.clone() })
+    Ok(WorkspaceRow {
+        id,
+        org_id: org.id.clone(),
+        name: name.to_string(),
+        org_name: org.name.clone(),
+    })
 }
 
 /// Makes `user_id` a member of `org_id` with `role` (or changes their role).
-pub async fn set_org_role(db: &Db, org_id: &str, user_id: &str, role: crate::domain::OrgRole, audit: &AuditEvent) -> DbResult<()> {
+pub async fn set_org_role(
+    db: &Db,
+    org_id: &str,
+    user_id: &str,
+    role: crate::domain::OrgRole,
+    audit: &AuditEvent,
+) -> DbResult<()> {
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
         sqlx::query(

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what `make run` / `make test` need, skipping whatever is already there:
+# the wasm32 target, cargo-leptos, wasm-bindgen-cli of exactly the version in Cargo.lock,
+# the end-to-end npm packages and (for tests) Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+want_e2e="${1:-}"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+command -v cargo >/dev/null || { echo "setup: Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+CARGO_LEPTOS_VERSION=0.3.4
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 9 minutes, once)"
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+[ -f Cargo.lock ] || cargo generate-lockfile
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (matches Cargo.lock)"
+  # Not --locked: one of its locked dependencies is missing from the registry.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$want_e2e" = "--e2e" ]; then
+  command -v npm >/dev/null || { echo "setup: Node.js and npm are required for the end-to-end tests" >&2; exit 1; }
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing end-to-end test packages"
+    (cd end2end && npm install --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing Chromium (Debian package)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+      echo "setup: Chromium is required for the end-to-end tests: apt-get install chromium (or set CHROMIUM_PATH)" >&2
+      exit 1
+    fi
+  fi
+fi
