@@ -98,6 +98,9 @@ CREATE TABLE mail_outbox (
     subject TEXT NOT NULL,
     body_text TEXT NOT NULL,
     body_html TEXT NOT NULL,
+    -- Set for invitation emails: the link is minted when the row is sent, so no usable
+    -- token is ever stored (only its SHA-256, in pending_invites).
+    invite_email TEXT,
     created_at BIGINT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,

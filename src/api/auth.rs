@@ -25,6 +25,8 @@ pub struct SessionUser {
     pub workspaces: Vec<WorkspaceDto>,
     /// What permission checks in the browser need (the server re-checks everything).
     pub actor: Actor,
+    /// Whether this instance sends email (otherwise invitation links are copied by hand).
+    pub email_enabled: bool,
 }
 
 /// Signs in with email and password. 401 "Email or password is incorrect" for an unknown

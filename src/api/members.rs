@@ -7,15 +7,29 @@ use serde::{Deserialize, Serialize};
 
 pub const PAGE_SIZE: i64 = 50;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Active,
+    Pending,
+    Expired,
+}
+
+/// A row of the members list: an active member, or an invitation (pending or expired).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberDto {
-    pub user_id: String,
+    pub status: MemberStatus,
+    /// Set for active members.
+    pub user_id: Option<String>,
     pub email: String,
     pub name: String,
     pub role: WorkspaceRole,
     pub role_source: RoleSource,
-    /// Unix seconds, UTC.
-    pub joined_at: i64,
+    /// When they joined, or when they were invited (Unix seconds, UTC).
+    pub at: i64,
+    /// Invitations: who invited, and when the invitation expires.
+    pub invited_by: Option<String>,
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,39 +40,57 @@ pub struct MembersPage {
     pub page_size: i64,
 }
 
-/// One page (50 rows) of a workspace's members, searched by email or name on the server.
+/// One page (50 rows) of a workspace's members and invitations, searched by email or name and
+/// filtered by `status` (`all`, `active`, `pending`, `expired`) on the server.
 #[server(prefix = "/api", endpoint = "members/list")]
 pub async fn list_members(
     workspace_id: String,
     q: Option<String>,
     page: Option<i64>,
+    status: Option<String>,
 ) -> Result<MembersPage, ApiError> {
     use crate::domain::Action;
     use crate::server::auth::caller;
-    use crate::server::db::members;
+    use crate::server::db::members::{self, StatusFilter};
+    use crate::server::AppError;
     let caller = caller().await?;
     let ws = caller.workspace(&workspace_id, Action::ViewMembers).await?;
     let page = page.unwrap_or(1).clamp(1, 1_000_000);
     let q = q.unwrap_or_default();
-    let (rows, total) = members::list(
-        &caller.state.db,
-        &ws.id,
-        &q,
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await
-    .map_err(crate::server::AppError::from)?;
+    let filter = match status.as_deref().unwrap_or("all") {
+        "all" | "" => StatusFilter::All,
+        "active" => StatusFilter::Active,
+        "pending" => StatusFilter::Pending,
+        "expired" => StatusFilter::Expired,
+        _ => {
+            return Err(
+                AppError::invalid_field("status", "choose all, active, pending or expired").into(),
+            )
+        }
+    };
+    let offset = (page - 1) * PAGE_SIZE;
+    let (rows, total) = members::list(&caller.state.db, &ws.id, &q, filter, PAGE_SIZE, offset)
+        .await
+        .map_err(AppError::from)?;
+    let now = crate::server::db::now();
     let members = rows
         .into_iter()
         .filter_map(|r| {
+            let status = match (&r.user_id, r.expires_at) {
+                (Some(_), _) => MemberStatus::Active,
+                (None, Some(exp)) if exp > now => MemberStatus::Pending,
+                (None, _) => MemberStatus::Expired,
+            };
             Some(MemberDto {
+                status,
                 role: r.role.parse().ok()?,
                 role_source: r.role_source.parse().ok()?,
                 user_id: r.user_id,
                 email: r.email,
                 name: r.name,
-                joined_at: r.joined_at,
+                at: r.at,
+                invited_by: r.invited_by,
+                expires_at: r.expires_at,
             })
         })
         .collect();

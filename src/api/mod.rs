@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod invites;
 pub mod members;
 pub mod workspaces;
 

@@ -1,6 +1,7 @@
 //! The Add User dialog: create a user with a password in the current workspace.
 
 use crate::api::admin::{AddUser, CreatedUser};
+use crate::components::copy_to_clipboard;
 use crate::domain::password::{GENERATED_LEN, MIN_LEN};
 use crate::domain::WorkspaceRole;
 use leptos::prelude::*;
@@ -112,7 +113,7 @@ fn Created(user: CreatedUser, on_close: Callback<bool>) -> impl IntoView {
                 <div class="row">
                     <input readonly class="mono" data-testid="generated-password" prop:value=pw/>
                     <button type="button" class="button secondary" on:click=move |_| {
-                        let _ = window().navigator().clipboard().write_text(&copy_value);
+                        copy_to_clipboard(&copy_value);
                     }>"Copy"</button>
                 </div>
             }

@@ -1,12 +1,21 @@
 //! Reusable pieces of the UI.
 
 pub mod add_user;
+pub mod invite;
 pub mod nav;
 
 /// Sends the browser to `path` with a full page load, so every resource (the signed-in user
 /// first) is fetched again from the server.
 pub fn full_reload_to(path: &str) {
     let _ = leptos::prelude::window().location().set_href(path);
+}
+
+/// Puts `text` on the clipboard when the browser allows it (the text is also shown on screen).
+pub fn copy_to_clipboard(text: &str) {
+    let _ = leptos::prelude::window()
+        .navigator()
+        .clipboard()
+        .write_text(text);
 }
 
 /// Only same-origin relative paths are accepted as a place to return to after sign-in.

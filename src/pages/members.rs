@@ -1,11 +1,13 @@
 use super::ErrorNote;
 use crate::api::auth::{SessionUser, WorkspaceDto};
-use crate::api::members::{list_members, MemberDto, RemoveMember, SetMemberRole};
+use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
+use crate::api::members::{list_members, MemberDto, MemberStatus, RemoveMember, SetMemberRole};
 use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
 use crate::app::use_me;
 use crate::components::add_user::AddUserDialog;
-use crate::components::full_reload_to;
-use crate::domain::time::format_date;
+use crate::components::invite::InviteDialog;
+use crate::components::{copy_to_clipboard, full_reload_to};
+use crate::domain::time::{format_date, format_utc};
 use crate::domain::{can, Action, Actor, RoleSource, Target, WorkspaceRole};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -32,6 +34,7 @@ fn Members(me: SessionUser) -> impl IntoView {
         Memo::new(move |_| query.with(|q| q.get("workspace")).or_else(|| first.clone()));
     let all = StoredValue::new(me.workspaces.clone());
     let actor = StoredValue::new(me.actor.clone());
+    let email_enabled = me.email_enabled;
     let workspace = Memo::new(move |_| {
         let id = workspace_id.get()?;
         all.with_value(|ws| ws.iter().find(|w| w.id == id).cloned())
@@ -44,7 +47,7 @@ fn Members(me: SessionUser) -> impl IntoView {
                 <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id/>
             </div>
             {move || match workspace.get() {
-                Some(ws) => view! { <WorkspaceMembers ws actor=actor.get_value()/> }.into_any(),
+                Some(ws) => view! { <WorkspaceMembers ws actor=actor.get_value() all=all.get_value() email_enabled/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
                     <p class="error" role="alert">"This workspace does not exist or you may not see it."</p>
                 }.into_any(),
@@ -87,42 +90,95 @@ fn WorkspaceSwitcher(
 }
 
 #[component]
-fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
+fn WorkspaceMembers(
+    ws: WorkspaceDto,
+    actor: Actor,
+    all: Vec<WorkspaceDto>,
+    email_enabled: bool,
+) -> impl IntoView {
     let target = Target::Workspace {
         workspace_id: &ws.id,
         org_id: &ws.org_id,
     };
-    let may_change = can(&actor, Action::ChangeRole, target);
-    let may_remove = can(&actor, Action::RemoveMember, target);
+    let may = Permissions {
+        change: can(&actor, Action::ChangeRole, target),
+        remove: can(&actor, Action::RemoveMember, target),
+        manage_invites: can(&actor, Action::ManageInvitation, target),
+    };
     let may_add = can(&actor, Action::AddUser, target);
+    let may_invite = can(&actor, Action::Invite, target);
+    // Other workspaces this person may invite to, offered as extras in the invite dialog.
+    let invite_targets: Vec<WorkspaceDto> = all
+        .into_iter()
+        .filter(|w| {
+            w.id != ws.id
+                && can(
+                    &actor,
+                    Action::Invite,
+                    Target::Workspace {
+                        workspace_id: &w.id,
+                        org_id: &w.org_id,
+                    },
+                )
+        })
+        .collect();
+    let may_grant_platform = can(&actor, Action::GrantPlatformRole, Target::Platform);
 
     let q = RwSignal::new(String::new());
+    let status = RwSignal::new("all".to_string());
     let page = RwSignal::new(1_i64);
     let reload = RwSignal::new(0_u32);
     let ws_id = ws.id.clone();
     let members = Resource::new(
-        move || (ws_id.clone(), q.get(), page.get(), reload.get()),
-        |(ws, q, page, _)| list_members(ws, Some(q), Some(page)),
+        move || {
+            (
+                ws_id.clone(),
+                q.get(),
+                page.get(),
+                status.get(),
+                reload.get(),
+            )
+        },
+        |(ws, q, page, status, _)| list_members(ws, Some(q), Some(page), Some(status)),
     );
 
-    let set_role = ServerAction::<SetMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
+    let actions = RowActions {
+        set_role: ServerAction::<SetMemberRole>::new(),
+        remove: ServerAction::<RemoveMember>::new(),
+        resend: ServerAction::<ResendInvite>::new(),
+        cancel: ServerAction::<CancelInvite>::new(),
+        link: ServerAction::<InviteLink>::new(),
+    };
     let adding = RwSignal::new(false);
+    let inviting = RwSignal::new(false);
     Effect::new(move |_| {
-        set_role.version().get();
-        remove.version().get();
+        actions.set_role.version().get();
+        actions.remove.version().get();
+        actions.resend.version().get();
+        actions.cancel.version().get();
         reload.update(|n| *n += 1);
     });
     let action_error = Signal::derive(move || {
-        remove
+        let err =
+            |e: Option<Result<_, crate::api::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
+        err(actions.remove.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| err(actions.set_role.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.cancel.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.link.value().get().map(|r| r.map(|_| ()))))
+    });
+    let resent = Signal::derive(move || {
+        actions
+            .resend
             .value()
             .get()
-            .and_then(|r| r.err())
-            .or_else(|| set_role.value().get().and_then(|r| r.err()))
-            .map(|e| e.error)
+            .and_then(|r| r.ok())
+            .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
     });
+    let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
     let ws_for_rows = StoredValue::new(ws.id.clone());
-    let ws_for_dialog = ws.id.clone();
+    let ws_for_add = ws.id.clone();
+    let ws_for_invite = ws.clone();
 
     view! {
         <div class="toolbar">
@@ -133,22 +189,61 @@ fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
                 data-testid="member-search"
                 on:input=move |ev| { q.set(event_target_value(&ev)); page.set(1); }
             />
-            <Show when=move || may_add>
-                <button class="button" data-testid="add-user" on:click=move |_| adding.set(true)>"Add User"</button>
-            </Show>
+            <label class="inline">
+                <span class="sr-only">"Status"</span>
+                <select data-testid="status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
+                    <option value="all">"Everyone"</option>
+                    <option value="active">"Active"</option>
+                    <option value="pending">"Pending invitations"</option>
+                    <option value="expired">"Expired invitations"</option>
+                </select>
+            </label>
+            <div class="row">
+                <Show when=move || may_invite>
+                    <button class="button" data-testid="invite" on:click=move |_| inviting.set(true)>"Invite"</button>
+                </Show>
+                <Show when=move || may_add>
+                    <button class="button secondary" data-testid="add-user" on:click=move |_| adding.set(true)>"Add User"</button>
+                </Show>
+            </div>
         </div>
+        <Show when=move || may_invite && !email_enabled>
+            <p class="notice">"Email is off on this Roster: after inviting, use “Copy link” on the pending row and send the link yourself."</p>
+        </Show>
         <Show when=move || adding.get()>
             <AddUserDialog
-                workspace_id=ws_for_dialog.clone()
+                workspace_id=ws_for_add.clone()
                 on_close=Callback::new(move |created: bool| { adding.set(false); if created { reload.update(|n| *n += 1); } })
             />
         </Show>
+        <Show when=move || inviting.get()>
+            <InviteDialog
+                workspace=ws_for_invite.clone()
+                others=invite_targets.clone()
+                may_grant_platform
+                on_close=Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } })
+            />
+        </Show>
         <ErrorNote message=action_error/>
+        <Show when=move || resent.get().is_some()>
+            <p class="notice" role="status">{move || resent.get()}</p>
+        </Show>
+        <Show when=move || link.get().is_some()>
+            <div class="notice" role="status">
+                <p>"New invitation link (earlier links no longer work). Send it to the invitee yourself:"</p>
+                <div class="row">
+                    <input readonly class="mono" data-testid="invite-link" prop:value=move || link.get().unwrap_or_default()/>
+                    <button class="button secondary" on:click=move |_| {
+                        if let Some(l) = link.get_untracked() { copy_to_clipboard(&l); }
+                    }>"Copy"</button>
+                </div>
+            </div>
+        </Show>
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || members.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
                 Ok(p) if p.members.is_empty() => view! {
-                    <p class="empty">{if q.get_untracked().is_empty() { "No members yet." } else { "Nobody matches this search." }}</p>
+                    <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
                 }.into_any(),
                 Ok(p) => {
                     let pages = ((p.total + p.page_size - 1) / p.page_size).max(1);
@@ -156,16 +251,16 @@ fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
                     view! {
                         <div class="table-wrap">
                             <table data-testid="members-table">
-                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Source"</th><th>"Joined"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {p.members.into_iter().map(|m| view! {
-                                        <MemberRow m ws_id=ws_for_rows.get_value() may_change may_remove set_role remove/>
+                                        <MemberRow m ws_id=ws_for_rows.get_value() may actions/>
                                     }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
                         <div class="pager">
-                            <span class="muted">{format!("{} member(s) · page {current} of {pages}", p.total)}</span>
+                            <span class="muted">{format!("{} row(s) · page {current} of {pages}", p.total)}</span>
                             <button class="button secondary" disabled=current <= 1 on:click=move |_| page.set(current - 1)>"Previous"</button>
                             <button class="button secondary" disabled=current >= pages on:click=move |_| page.set(current + 1)>"Next"</button>
                         </div>
@@ -176,60 +271,128 @@ fn WorkspaceMembers(ws: WorkspaceDto, actor: Actor) -> impl IntoView {
     }
 }
 
-#[component]
-fn MemberRow(
-    m: MemberDto,
-    ws_id: String,
-    may_change: bool,
-    may_remove: bool,
+#[derive(Clone, Copy)]
+struct Permissions {
+    change: bool,
+    remove: bool,
+    manage_invites: bool,
+}
+
+#[derive(Clone, Copy)]
+struct RowActions {
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
+    resend: ServerAction<ResendInvite>,
+    cancel: ServerAction<CancelInvite>,
+    link: ServerAction<InviteLink>,
+}
+
+fn confirm(message: &str) -> bool {
+    window().confirm_with_message(message).unwrap_or(false)
+}
+
+#[component]
+fn MemberRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions) -> impl IntoView {
+    match m.user_id.clone() {
+        Some(user_id) => view! { <ActiveRow m user_id ws_id may actions/> }.into_any(),
+        None => view! { <InviteRow m ws_id may actions/> }.into_any(),
+    }
+}
+
+#[component]
+fn ActiveRow(
+    m: MemberDto,
+    user_id: String,
+    ws_id: String,
+    may: Permissions,
+    actions: RowActions,
 ) -> impl IntoView {
-    let user_id = m.user_id.clone();
-    let ws_for_role = ws_id.clone();
-    let uid_for_role = user_id.clone();
-    let email = m.email.clone();
     let current_role = m.role;
-    let role_cell = if may_change {
-        view! {
-            <select
-                aria-label=format!("Role of {}", m.email)
-                on:change=move |ev| {
-                    set_role.dispatch(SetMemberRole { workspace_id: ws_for_role.clone(), user_id: uid_for_role.clone(), role: event_target_value(&ev) });
-                }
-            >
-                {WorkspaceRole::ALL.iter().rev().map(|r| view! {
-                    <option value=r.as_str() selected=*r == current_role>{r.label()}</option>
-                }).collect_view()}
-            </select>
-        }.into_any()
-    } else {
-        view! { <span>{current_role.label()}</span> }.into_any()
+    let email = m.email.clone();
+    let role_cell = {
+        let (ws_id, user_id) = (ws_id.clone(), user_id.clone());
+        if may.change {
+            view! {
+                <select
+                    aria-label=format!("Role of {}", m.email)
+                    on:change=move |ev| {
+                        actions.set_role.dispatch(SetMemberRole { workspace_id: ws_id.clone(), user_id: user_id.clone(), role: event_target_value(&ev) });
+                    }
+                >
+                    {WorkspaceRole::ALL.iter().rev().map(|r| view! {
+                        <option value=r.as_str() selected=*r == current_role>{r.label()}</option>
+                    }).collect_view()}
+                </select>
+            }.into_any()
+        } else {
+            view! { <span>{current_role.label()}</span> }.into_any()
+        }
     };
     let source = match m.role_source {
-        RoleSource::Manual => "manual",
+        RoleSource::Manual => "set by admin",
         RoleSource::Invite => "invitation",
         RoleSource::Idp => "identity provider",
         RoleSource::AdminCreate => "added by admin",
     };
     view! {
-        <tr data-testid="member-row" data-email=m.email.clone()>
+        <tr data-testid="member-row" data-email=m.email.clone() data-status="active">
             <td>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
             <td>{m.email.clone()}</td>
-            <td>{role_cell}</td>
-            <td><span class="badge">{source}</span></td>
-            <td class="nowrap">{format_date(m.joined_at)}</td>
-            <td>
-                <Show when=move || may_remove>
+            <td>{role_cell} " " <span class="badge" title="Where this role comes from">{source}</span></td>
+            <td><span class="badge ok">"Active"</span></td>
+            <td class="nowrap">{format_date(m.at)}</td>
+            <td class="actions">
+                <Show when=move || may.remove>
                     {
                         let (ws_id, user_id, email) = (ws_id.clone(), user_id.clone(), email.clone());
                         view! {
                             <button class="button danger small" on:click=move |_| {
-                                let ok = window().confirm_with_message(&format!("Remove {email} from this workspace?")).unwrap_or(false);
-                                if ok {
-                                    remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: user_id.clone() });
+                                if confirm(&format!("Remove {email} from this workspace?")) {
+                                    actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: user_id.clone() });
                                 }
                             }>"Remove"</button>
+                        }
+                    }
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions) -> impl IntoView {
+    let expired = m.status == MemberStatus::Expired;
+    let expires = m.expires_at.map(format_utc).unwrap_or_default();
+    let invited_by = m.invited_by.clone().unwrap_or_else(|| "someone".into());
+    let email = m.email.clone();
+    view! {
+        <tr data-testid="member-row" data-email=m.email.clone() data-status=if expired { "expired" } else { "pending" }>
+            <td class="muted">"—"</td>
+            <td>{m.email.clone()}</td>
+            <td>{m.role.label()}</td>
+            <td>
+                <span class=if expired { "badge warn" } else { "badge" }>{if expired { "Expired" } else { "Pending" }}</span>
+                <div class="muted small">{format!("invited by {invited_by} on {}", format_date(m.at))}</div>
+                <div class="muted small">{format!("{} {expires}", if expired { "expired" } else { "expires" })}</div>
+            </td>
+            <td class="nowrap">{format_date(m.at)}</td>
+            <td class="actions">
+                <Show when=move || may.manage_invites>
+                    {
+                        let (ws1, ws2, ws3) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
+                        let (e1, e2, e3) = (email.clone(), email.clone(), email.clone());
+                        view! {
+                            <button class="button secondary small" data-testid="resend" on:click=move |_| {
+                                actions.resend.dispatch(ResendInvite { workspace_id: ws1.clone(), email: e1.clone() });
+                            }>"Resend"</button>
+                            <button class="button secondary small" data-testid="copy-link" on:click=move |_| {
+                                actions.link.dispatch(InviteLink { workspace_id: ws2.clone(), email: e2.clone() });
+                            }>"Copy link"</button>
+                            <button class="button danger small" data-testid="cancel-invite" on:click=move |_| {
+                                if confirm(&format!("Cancel the invitation of {e3} to this workspace? Its link stops working.")) {
+                                    actions.cancel.dispatch(CancelInvite { workspace_id: ws3.clone(), email: e3.clone() });
+                                }
+                            }>"Cancel"</button>
                         }
                     }
                 </Show>

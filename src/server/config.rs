@@ -25,6 +25,14 @@ pub struct Config {
     pub login_lockout: Duration,
     pub max_body_bytes: usize,
     pub trust_forwarded_for: bool,
+    pub invite_lifetime: Duration,
+    pub invites_per_day: i64,
+    /// `None`: email is off; invitation links are copied by hand.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_poll: Duration,
+    /// First retry delay after a failed delivery; doubles per attempt, at most an hour.
+    pub mail_retry_base: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +95,34 @@ fn boolean(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, Co
         other => Err(ConfigError {
             var: name,
             message: format!("expected true or false, got `{other}`"),
+        }),
+    }
+}
+
+fn smtp_url(lookup: Lookup) -> Result<Option<String>, ConfigError> {
+    let raw = var(lookup, "SMTP_URL", "");
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if !(raw.starts_with("smtp://") || raw.starts_with("smtps://")) {
+        return Err(ConfigError {
+            var: "SMTP_URL",
+            message: format!(
+                "expected smtp://[user:pass@]host:port (add ?tls=required for STARTTLS) or smtps://…, got `{}`",
+                redact_url(&raw)
+            ),
+        });
+    }
+    Ok(Some(raw))
+}
+
+fn mail_from(lookup: Lookup) -> Result<String, ConfigError> {
+    let raw = var(lookup, "MAIL_FROM", "Roster <roster@localhost>");
+    match raw.parse::<lettre::message::Mailbox>() {
+        Ok(_) => Ok(raw),
+        Err(e) => Err(ConfigError {
+            var: "MAIL_FROM",
+            message: format!("expected `Name <address>` or an address: {e}"),
         }),
     }
 }
@@ -155,6 +191,20 @@ impl Config {
             max_body_bytes: number(lookup, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?
                 as usize,
             trust_forwarded_for: boolean(lookup, "TRUST_FORWARDED_FOR", false)?,
+            invite_lifetime: Duration::from_secs(
+                number(lookup, "INVITE_LIFETIME_DAYS", 7, 1, 30)? as u64 * DAY,
+            ),
+            invites_per_day: number(lookup, "INVITES_PER_DAY", 100, 1, 100_000)?,
+            smtp_url: smtp_url(lookup)?,
+            mail_from: mail_from(lookup)?,
+            mail_poll: Duration::from_secs(number(lookup, "MAIL_POLL_SECONDS", 5, 1, 3600)? as u64),
+            mail_retry_base: Duration::from_secs(number(
+                lookup,
+                "MAIL_RETRY_BASE_SECONDS",
+                15,
+                1,
+                3600,
+            )? as u64),
         })
     }
 
@@ -215,6 +265,33 @@ mod tests {
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         let c = config(&[("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
         assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn mail_settings() {
+        assert!(config(&[]).unwrap().smtp_url.is_none());
+        assert_eq!(
+            config(&[("SMTP_URL", "http://x")]).unwrap_err().var,
+            "SMTP_URL"
+        );
+        assert!(!config(&[("SMTP_URL", "imap://u:secret@x")])
+            .unwrap_err()
+            .to_string()
+            .contains("secret"));
+        assert_eq!(
+            config(&[("MAIL_FROM", "not an address")]).unwrap_err().var,
+            "MAIL_FROM"
+        );
+        assert_eq!(
+            config(&[("INVITE_LIFETIME_DAYS", "31")]).unwrap_err().var,
+            "INVITE_LIFETIME_DAYS"
+        );
+        assert_eq!(
+            config(&[("INVITE_LIFETIME_DAYS", "30")])
+                .unwrap()
+                .invite_lifetime,
+            Duration::from_secs(30 * DAY)
+        );
     }
 
     #[test]

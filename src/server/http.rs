@@ -36,6 +36,8 @@ pub enum StartError {
     },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("email: {0}")]
+    Mail(String),
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
@@ -61,7 +63,26 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         db,
         config: Arc::new(config),
         hasher: Hasher::new().await?,
+        mail_wakeup: Arc::new(tokio::sync::Notify::new()),
     })
+}
+
+/// Starts the outbox sender when `SMTP_URL` is set. The task runs until aborted.
+pub fn start_mail_sender(
+    state: &AppState,
+) -> Result<Option<tokio::task::JoinHandle<()>>, StartError> {
+    let Some(url) = &state.config.smtp_url else {
+        tracing::info!("email is off (no SMTP_URL): invitation links are copied by hand");
+        return Ok(None);
+    };
+    let sender = crate::server::mail::Sender::new(
+        state.db.clone(),
+        &state.config,
+        url,
+        state.mail_wakeup.clone(),
+    )
+    .map_err(StartError::Mail)?;
+    Ok(Some(tokio::spawn(sender.run())))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -285,6 +306,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
             }
         }
     });
+    let mail_sender = start_mail_sender(&state)?;
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -292,6 +314,9 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     cleanup.abort();
+    if let Some(sender) = mail_sender {
+        sender.abort();
+    }
     db.close().await;
     tracing::info!("roster stopped");
     result.map_err(StartError::Serve)

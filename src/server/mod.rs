@@ -6,7 +6,9 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod invites;
 pub mod logging;
+pub mod mail;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -21,6 +23,8 @@ pub struct AppState {
     pub db: db::Db,
     pub config: Arc<config::Config>,
     pub hasher: auth::password::Hasher,
+    /// Wakes the outbox sender when a transaction enqueued an email.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

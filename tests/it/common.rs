@@ -51,8 +51,10 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub backend: Backend,
+    pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    mail_sender: Option<tokio::task::JoinHandle<()>>,
     cleanup: Cleanup,
 }
 
@@ -147,6 +149,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     let state = build_state(test_config(&url, addr, extra))
         .await
         .expect("app state");
+    let mail_sender = roster::server::http::start_mail_sender(&state).expect("mail sender");
     let db = state.db.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -158,12 +161,14 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
             .await;
     });
     Some(TestApp {
+        database_url: url.clone(),
         addr,
         base: format!("http://{addr}"),
         db,
         backend,
         shutdown: Some(tx),
         server: Some(server),
+        mail_sender,
         cleanup,
     })
 }
@@ -176,20 +181,24 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
+        if let Some(sender) = self.mail_sender.take() {
+            sender.abort();
+        }
         match &self.cleanup {
             Cleanup::SqliteDir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::PostgresDb { admin_url, name } => {
-                let (admin_url, name, db) = (admin_url.clone(), name.clone(), self.db.clone());
+                let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
+                // No pool.close() here: it would wait for connections held by tasks of the
+                // (blocked) test runtime; FORCE ends them on the server instead.
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
                         .expect("runtime");
                     rt.block_on(async move {
-                        db.close().await;
                         if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
                             let _ = sqlx::query(&format!(
                                 "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -498,4 +507,159 @@ pub fn captured_logs() -> String {
     LOGS.get()
         .map(|b| String::from_utf8_lossy(&b.lock().expect("logs")).to_string())
         .unwrap_or_default()
+}
+
+/// A real SMTP server process (`end2end/tools/smtp-sink.mjs`, Node) on 127.0.0.1, killed on drop.
+pub struct SmtpSink {
+    pub port: u16,
+    child: std::process::Child,
+    messages: Arc<Mutex<Vec<Value>>>,
+}
+
+impl SmtpSink {
+    /// Starts on `port` (0: any free port).
+    pub fn start(port: u16) -> SmtpSink {
+        use std::io::BufRead;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/end2end/tools/smtp-sink.mjs");
+        let mut child = std::process::Command::new("node")
+            .arg(script)
+            .arg(port.to_string())
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/end2end"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the SMTP test server (needs node and end2end/node_modules: run `make test` once)");
+        let stdout = child.stdout.take().expect("stdout");
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = messages.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if let Some(p) = v.get("listening").and_then(Value::as_u64) {
+                    let _ = tx.send(p as u16);
+                } else if let Ok(mut m) = sink.lock() {
+                    m.push(v);
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("SMTP test server did not start");
+        SmtpSink {
+            port,
+            child,
+            messages,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn messages(&self) -> Vec<Value> {
+        self.messages.lock().expect("messages").clone()
+    }
+
+    /// Waits for at least `n` messages (up to 20 s).
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} email(s), got {}", self.messages().len());
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The invitation link in a raw message (quoted-printable soft line breaks undone).
+pub fn invite_link_in(raw: &str) -> String {
+    let text = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = text.find("http://127.0.0.1:").expect("a link");
+    let rest = &text[start..];
+    let path_start = rest.find("/invite/").expect("an invitation link") + "/invite/".len();
+    let token: String = rest[path_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64, "a 256-bit token in {rest}");
+    rest[..path_start].to_string() + &token
+}
+
+/// The token at the end of an invitation link.
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().expect("token").to_string()
+}
+
+/// The real `roster serve` binary as a child process on a free port, killed on drop.
+pub struct RosterProcess {
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl RosterProcess {
+    pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> RosterProcess {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+        cmd.arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("PUBLIC_URL", &base)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start roster");
+        let process = RosterProcess { base, child };
+        let c = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = c.get(format!("{}/readyz", process.base)).send().await {
+                if r.status() == 200 {
+                    return process;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("roster did not become ready");
+    }
+
+    /// SIGKILL: no graceful shutdown, nothing flushed.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RosterProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -8,4 +8,5 @@ mod add_user;
 mod auth;
 mod authz;
 mod foundation;
+mod invites;
 mod members;

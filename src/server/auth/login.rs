@@ -81,14 +81,14 @@ pub async fn with_password(
     };
 
     let Some(creds) = creds.filter(|_| ok) else {
-        throttle::record_failure(
+        throttle::count_attempt(
             &state.db,
             &account_key(email),
             cfg.login_max_failures_per_account,
             window,
         )
         .await?;
-        throttle::record_failure(
+        throttle::count_attempt(
             &state.db,
             &ip_key(ip),
             cfg.login_max_failures_per_ip,
@@ -174,6 +174,7 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
         must_change_password: user.must_change_password,
         workspaces,
         actor,
+        email_enabled: state.config.smtp_url.is_some(),
     })
 }
 
@@ -209,7 +210,7 @@ pub async fn change_password(
         .await
     {
         let window = state.config.login_lockout.as_secs() as i64;
-        throttle::record_failure(
+        throttle::count_attempt(
             &state.db,
             &key,
             state.config.login_max_failures_per_account,

@@ -4,14 +4,27 @@ use super::audit::{audit_query, AuditEvent};
 use super::{with_pool, Db, DbResult};
 use crate::domain::{RoleSource, WorkspaceRole};
 
+/// One row of the members list: an active member (`user_id` set) or an invitation.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
-    pub user_id: String,
+    pub user_id: Option<String>,
     pub email: String,
     pub name: String,
     pub role: String,
     pub role_source: String,
-    pub joined_at: i64,
+    /// Joined (members) or invited (invitations), Unix seconds.
+    pub at: i64,
+    pub invited_by: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+/// Which rows the members list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Active,
+    Pending,
+    Expired,
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
@@ -25,30 +38,47 @@ pub fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One page of a workspace's members, ordered by email, and the number of matches.
+/// Active members and invitations of a workspace in one list ordered by email: one page, and the
+/// number of matches. Work is bounded by the workspace, never by the whole table.
 pub async fn list(
     db: &Db,
     workspace_id: &str,
     q: &str,
+    status: StatusFilter,
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<MemberRow>, i64)> {
     let pattern = like_pattern(q);
-    let filter = "m.workspace_id = $1 AND ($2 = '' OR u.email LIKE $3 ESCAPE '\\' OR lower(u.name) LIKE $3 ESCAPE '\\')";
-    let rows_sql = format!(
-        "SELECT m.user_id, u.email, u.name, m.role, m.role_source, m.joined_at \
-         FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter} \
-         ORDER BY u.email LIMIT $4 OFFSET $5"
-    );
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE {filter}"
-    );
     let q = q.trim();
+    let search = "($2 = '' OR email LIKE $3 ESCAPE '\\' OR lower(name) LIKE $3 ESCAPE '\\')";
+    let members = "SELECT m.user_id AS user_id, u.email AS email, u.name AS name, m.role AS role, m.role_source AS role_source, \
+                   m.joined_at AS at, NULL AS invited_by, NULL AS expires_at \
+                   FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1";
+    let invites = "SELECT NULL AS user_id, iw.email AS email, '' AS name, iw.workspace_role AS role, 'invite' AS role_source, \
+                   i.invited_at AS at, inviter.email AS invited_by, i.expires_at AS expires_at \
+                   FROM pending_invite_workspaces iw JOIN pending_invites i ON i.email = iw.email \
+                   LEFT JOIN users inviter ON inviter.id = iw.invited_by_user_id WHERE iw.workspace_id = $1";
+    let filter = "($4 = 'all' OR ($4 = 'active' AND user_id IS NOT NULL) \
+                  OR ($4 = 'pending' AND user_id IS NULL AND expires_at > $5) \
+                  OR ($4 = 'expired' AND user_id IS NULL AND expires_at <= $5))";
+    let union =
+        format!("SELECT * FROM ({members} UNION ALL {invites}) x WHERE {search} AND {filter}");
+    let rows_sql = format!("{union} ORDER BY email LIMIT $6 OFFSET $7");
+    let count_sql = format!("SELECT COUNT(*) FROM ({union}) y");
+    let status = match status {
+        StatusFilter::All => "all",
+        StatusFilter::Active => "active",
+        StatusFilter::Pending => "pending",
+        StatusFilter::Expired => "expired",
+    };
+    let now = super::now();
     with_pool!(db, p => {
         let rows = sqlx::query_as::<_, MemberRow>(&rows_sql)
             .bind(workspace_id)
             .bind(q)
             .bind(&pattern)
+            .bind(status)
+            .bind(now)
             .bind(limit)
             .bind(offset)
             .fetch_all(p)
@@ -57,6 +87,8 @@ pub async fn list(
             .bind(workspace_id)
             .bind(q)
             .bind(&pattern)
+            .bind(status)
+            .bind(now)
             .fetch_one(p)
             .await?;
         Ok((rows, total))

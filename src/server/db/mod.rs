@@ -5,7 +5,9 @@
 //! `postgres.rs`.
 
 pub mod audit;
+pub mod invites;
 pub mod members;
+pub mod outbox;
 pub mod postgres;
 pub mod sqlite;
 pub mod throttle;

@@ -18,3 +18,10 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
         .connect(url)
         .await
 }
+
+/// Claims due outbox rows; `SKIP LOCKED` lets several instances claim disjoint rows at once.
+pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                  AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at LIMIT $3 \
+                  FOR UPDATE SKIP LOCKED) \
+     RETURNING id, to_address, subject, body_text, body_html, invite_email, CAST(attempts AS BIGINT) AS attempts";

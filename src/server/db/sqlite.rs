@@ -32,3 +32,9 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .connect_with(options)
         .await
 }
+
+/// Claims due outbox rows. SQLite serializes writers, so one UPDATE … RETURNING is atomic.
+pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                  AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at LIMIT $3) \
+     RETURNING id, to_address, subject, body_text, body_html, invite_email, CAST(attempts AS BIGINT) AS attempts";

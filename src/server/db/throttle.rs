@@ -12,9 +12,9 @@ pub async fn locked_for(db: &Db, key: &str) -> DbResult<Option<i64>> {
     Ok(until.flatten().filter(|u| *u > now).map(|u| u - now))
 }
 
-/// Counts one failure for `key` in a window of `window_secs`; at `max` failures the key is
-/// locked for `window_secs`.
-pub async fn record_failure(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult<()> {
+/// Counts one attempt (a failed sign-in, a resend) for `key` in a window of `window_secs`; at `max`
+/// attempts the key is locked for `window_secs`.
+pub async fn count_attempt(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult<()> {
     let now = now();
     // One statement, so concurrent failures on several instances all count.
     let sql = "INSERT INTO auth_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 1, $2, NULL) \

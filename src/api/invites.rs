@@ -1,0 +1,99 @@
+//! Invitations: create, resend, cancel, copy a link, and look up a link.
+
+use super::ApiError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteResultKind {
+    Invited,
+    Updated,
+    AlreadyMember,
+    Added,
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteResult {
+    pub email: String,
+    pub result: InviteResultKind,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invited {
+    /// One per distinct email, in the order given.
+    pub results: Vec<InviteResult>,
+    /// False when the instance has no SMTP server: copy the links from the pending rows.
+    pub email_enabled: bool,
+}
+
+/// What an invitation link shows before sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub email: String,
+    pub workspaces: Vec<String>,
+    pub invited_by: Option<String>,
+    pub invited_by_email: Option<String>,
+    pub expires_at: i64,
+    pub expired: bool,
+}
+
+/// Invites one or many emails (separated by commas, spaces or new lines; at most 100) to
+/// `workspace_id` and optionally to `workspace_ids` (comma-separated) with a workspace `role`,
+/// and for platform admins a `platform_role`.
+#[server(prefix = "/api", endpoint = "invites/create")]
+pub async fn create_invites(
+    workspace_id: String,
+    emails: String,
+    role: String,
+    workspace_ids: Option<String>,
+    platform_role: Option<String>,
+) -> Result<Invited, ApiError> {
+    use crate::server::auth::caller;
+    use crate::server::invites::{create, CreateRequest};
+    let caller = caller().await?;
+    let req = CreateRequest {
+        workspace_id,
+        emails,
+        role,
+        extra_workspace_ids: workspace_ids.unwrap_or_default(),
+        platform_role: platform_role.unwrap_or_default(),
+    };
+    Ok(create(&caller, req).await?)
+}
+
+/// New link (the old one stops working), new expiry, email sent again. 3 per 10 minutes.
+/// Returns the new expiry (Unix seconds).
+#[server(prefix = "/api", endpoint = "invites/resend")]
+pub async fn resend_invite(workspace_id: String, email: String) -> Result<i64, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::invites::resend(&caller, &workspace_id, &email).await?)
+}
+
+/// Removes the invitation to this workspace (and the invitation when none is left).
+#[server(prefix = "/api", endpoint = "invites/cancel")]
+pub async fn cancel_invite(workspace_id: String, email: String) -> Result<(), ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::invites::cancel(&caller, &workspace_id, &email).await?)
+}
+
+/// A fresh invitation link to hand over yourself (instances without email). Earlier links stop
+/// working.
+#[server(prefix = "/api", endpoint = "invites/link")]
+pub async fn invite_link(workspace_id: String, email: String) -> Result<String, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::invites::copy_link(&caller, &workspace_id, &email).await?)
+}
+
+/// What an invitation link is for. Public: the token is the credential.
+#[server(prefix = "/api", endpoint = "invites/lookup")]
+pub async fn lookup_invite(token: String) -> Result<InvitationView, ApiError> {
+    use crate::server::auth::request;
+    let (state, _) = request().await?;
+    Ok(crate::server::invites::lookup(&state, &token).await?)
+}

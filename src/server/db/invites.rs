@@ -1,0 +1,287 @@
+//! Pending invitations: `pending_invites` (one per email) and `pending_invite_workspaces` (one
+//! row per workspace it grants). No `users` row exists until the invitee signs in.
+
+use super::audit::{audit_query, AuditEvent};
+use super::outbox::{outbox_query, OutboxMail};
+use super::{now, with_pool, Db, DbResult};
+use crate::domain::{PlatformRole, RoleSource, WorkspaceRole};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteOutcome {
+    /// A new invitation.
+    Invited,
+    /// Already invited: workspace rows merged, expiry renewed.
+    Updated,
+    /// The email belongs to a user who already is a member of every requested workspace.
+    AlreadyMember,
+    /// The email belongs to a user: the membership was added directly.
+    Added,
+}
+
+pub struct NewInvite<'a> {
+    pub email: &'a str,
+    pub workspace_ids: &'a [String],
+    pub role: WorkspaceRole,
+    pub platform_role: Option<PlatformRole>,
+    pub inviter_id: &'a str,
+    pub expires_at: i64,
+    /// SHA-256 of a fresh token nobody holds: the link is minted when the email is sent.
+    pub token_hash: &'a str,
+    /// `None` when email is off.
+    pub mail: Option<&'a OutboxMail>,
+    pub ip: &'a str,
+}
+
+/// Invites one email in one transaction (invitation, workspace rows, outbox row, audit), or adds
+/// the memberships directly when the email already belongs to a user.
+pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome> {
+    let at = now();
+    let audit = |action: &'static str, ws: Option<&String>, detail: String| AuditEvent {
+        actor_user_id: Some(new.inviter_id.to_string()),
+        action,
+        target: Some(new.email.to_string()),
+        workspace_id: ws.cloned(),
+        ip: Some(new.ip.to_string()),
+        detail: Some(detail),
+    };
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let user_id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(new.email)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(user_id) = user_id {
+            let mut added = 0;
+            for ws in new.workspace_ids {
+                let inserted = sqlx::query(
+                    "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
+                )
+                .bind(ws)
+                .bind(&user_id)
+                .bind(new.role.as_str())
+                .bind(RoleSource::Invite.as_str())
+                .bind(new.inviter_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted > 0 {
+                    added += 1;
+                    audit_query!(&audit("membership_added", Some(ws), format!("role={} source=invite", new.role)))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            return Ok(if added > 0 { InviteOutcome::Added } else { InviteOutcome::AlreadyMember });
+        }
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_invites WHERE email = $1")
+            .bind(new.email)
+            .fetch_one(&mut *tx)
+            .await?;
+        let sent_at = new.mail.map(|_| at);
+        sqlx::query(
+            "INSERT INTO pending_invites (email, platform_role, invited_by_user_id, invited_at, expires_at, token_hash, last_sent_at, send_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (email) DO UPDATE SET \
+               platform_role = COALESCE(excluded.platform_role, pending_invites.platform_role), \
+               invited_by_user_id = excluded.invited_by_user_id, expires_at = excluded.expires_at, \
+               token_hash = excluded.token_hash, last_sent_at = COALESCE(excluded.last_sent_at, pending_invites.last_sent_at), \
+               send_count = pending_invites.send_count + excluded.send_count",
+        )
+        .bind(new.email)
+        .bind(new.platform_role.map(|r| r.as_str()))
+        .bind(new.inviter_id)
+        .bind(at)
+        .bind(new.expires_at)
+        .bind(new.token_hash)
+        .bind(sent_at)
+        .bind(if new.mail.is_some() { 1_i32 } else { 0_i32 })
+        .execute(&mut *tx)
+        .await?;
+        for ws in new.workspace_ids {
+            sqlx::query(
+                "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = excluded.workspace_role, \
+                 invited_by_user_id = excluded.invited_by_user_id",
+            )
+            .bind(new.email)
+            .bind(ws)
+            .bind(new.role.as_str())
+            .bind(new.inviter_id)
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!(
+                "role={} platform_role={} updated={}",
+                new.role,
+                new.platform_role.map(|r| r.as_str()).unwrap_or("none"),
+                existing > 0
+            );
+            audit_query!(&audit("invite_created", Some(ws), detail)).execute(&mut *tx).await?;
+        }
+        if let Some(mail) = new.mail {
+            outbox_query!(mail).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(if existing > 0 { InviteOutcome::Updated } else { InviteOutcome::Invited })
+    })
+}
+
+/// How many invitations `inviter_id` created since `since` (for the daily limit).
+pub async fn created_by_since(db: &Db, inviter_id: &str, since: i64) -> DbResult<i64> {
+    with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE actor_user_id = $1 AND action = 'invite_created' AND at > $2",
+    )
+    .bind(inviter_id)
+    .bind(since)
+    .fetch_one(p)
+    .await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub email: String,
+    pub platform_role: Option<String>,
+    pub invited_at: i64,
+    pub expires_at: i64,
+    pub inviter_name: Option<String>,
+    pub inviter_email: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationWorkspace {
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub org_id: String,
+    pub workspace_role: String,
+    pub invited_by_user_id: Option<String>,
+}
+
+const INVITATION_SELECT: &str = "SELECT i.email, i.platform_role, i.invited_at, i.expires_at, \
+     u.name AS inviter_name, u.email AS inviter_email \
+     FROM pending_invites i LEFT JOIN users u ON u.id = i.invited_by_user_id";
+
+pub async fn find_by_token_hash(
+    db: &Db,
+    token_hash: &str,
+) -> DbResult<Option<(InvitationRow, Vec<InvitationWorkspace>)>> {
+    let sql = format!("{INVITATION_SELECT} WHERE i.token_hash = $1");
+    let row: Option<InvitationRow> =
+        with_pool!(db, p => sqlx::query_as(&sql).bind(token_hash).fetch_optional(p).await)?;
+    match row {
+        Some(row) => {
+            let workspaces = workspaces_of(db, &row.email).await?;
+            Ok(Some((row, workspaces)))
+        }
+        None => Ok(None),
+    }
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRow>> {
+    let sql = format!("{INVITATION_SELECT} WHERE i.email = $1");
+    with_pool!(db, p => sqlx::query_as(&sql).bind(email).fetch_optional(p).await)
+}
+
+pub async fn workspaces_of(db: &Db, email: &str) -> DbResult<Vec<InvitationWorkspace>> {
+    with_pool!(db, p => sqlx::query_as(
+        "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.invited_by_user_id \
+         FROM pending_invite_workspaces iw JOIN workspaces w ON w.id = iw.workspace_id WHERE iw.email = $1 ORDER BY w.name",
+    )
+    .bind(email)
+    .fetch_all(p)
+    .await)
+}
+
+/// Does the invitation of `email` grant something in `workspace_id`?
+pub async fn includes_workspace(db: &Db, email: &str, workspace_id: &str) -> DbResult<bool> {
+    let n: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pending_invite_workspaces WHERE email = $1 AND workspace_id = $2",
+    )
+    .bind(email)
+    .bind(workspace_id)
+    .fetch_one(p)
+    .await)?;
+    Ok(n > 0)
+}
+
+/// Replaces the token (the old link stops working) and, when given, the expiry; enqueues
+/// `mail` and writes `audit`, all in one transaction.
+pub async fn rotate(
+    db: &Db,
+    email: &str,
+    token_hash: &str,
+    expires_at: Option<i64>,
+    mail: Option<&OutboxMail>,
+    audit: &AuditEvent,
+) -> DbResult<bool> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let updated = sqlx::query(
+            "UPDATE pending_invites SET token_hash = $1, expires_at = COALESCE($2, expires_at), \
+             last_sent_at = CASE WHEN $3 THEN $4 ELSE last_sent_at END, \
+             send_count = send_count + CASE WHEN $3 THEN 1 ELSE 0 END WHERE email = $5",
+        )
+        .bind(token_hash)
+        .bind(expires_at)
+        .bind(mail.is_some())
+        .bind(now())
+        .bind(email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        if let Some(mail) = mail {
+            outbox_query!(mail).execute(&mut *tx).await?;
+        }
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Removes the invitation's row for `workspace_id`, and the invitation itself when no row is
+/// left. Returns false when there was nothing to cancel.
+pub async fn cancel(
+    db: &Db,
+    email: &str,
+    workspace_id: &str,
+    audit: &AuditEvent,
+) -> DbResult<bool> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let deleted = sqlx::query("DELETE FROM pending_invite_workspaces WHERE email = $1 AND workspace_id = $2")
+            .bind(email)
+            .bind(workspace_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "DELETE FROM pending_invites WHERE email = $1 \
+             AND NOT EXISTS (SELECT 1 FROM pending_invite_workspaces WHERE email = $1)",
+        )
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Mints the token of an invitation email being sent now: stores its hash (the previous link
+/// stops working) unless the invitation is gone. Returns whether it still exists.
+pub async fn set_token_for_delivery(db: &Db, email: &str, token_hash: &str) -> DbResult<bool> {
+    let done = with_pool!(db, p => sqlx::query("UPDATE pending_invites SET token_hash = $1 WHERE email = $2")
+        .bind(token_hash)
+        .bind(email)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() > 0))?;
+    Ok(done)
+}

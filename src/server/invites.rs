@@ -1,0 +1,333 @@
+//! Invitations: create (one or many emails), resend, cancel, copy a link, look up a link.
+//! Tokens are 256 random bits; only their SHA-256 is stored.
+
+use crate::api::invites::{InvitationView, InviteResult, InviteResultKind, Invited};
+use crate::domain::{can, can_grant, Action, Email, Grant, PlatformRole, Target, WorkspaceRole};
+use crate::server::auth::Caller;
+use crate::server::db::invites::{self, InviteOutcome, NewInvite};
+use crate::server::db::{now, throttle, workspaces, Db};
+use crate::server::mail::invitation_mail;
+use crate::server::{AppError, AppState};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const MAX_EMAILS: usize = 100;
+const RESENDS_PER_WINDOW: i64 = 3;
+const RESEND_WINDOW_SECS: i64 = 600;
+
+/// A fresh token and its SHA-256 (hex), the only form stored.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn invite_link(public_url: &str, token: &str) -> String {
+    format!("{public_url}/invite/{token}")
+}
+
+/// Splits a pasted list on commas, semicolons and whitespace; drops duplicates, keeps order.
+pub fn split_emails(raw: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    raw.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter(|s| seen.insert(s.to_lowercase()))
+        .map(str::to_string)
+        .collect()
+}
+
+fn inviter_name(caller: &Caller) -> String {
+    if caller.user.name.trim().is_empty() {
+        caller.user.email.clone()
+    } else {
+        caller.user.name.clone()
+    }
+}
+
+pub struct CreateRequest {
+    pub workspace_id: String,
+    pub emails: String,
+    pub role: String,
+    pub extra_workspace_ids: String,
+    pub platform_role: String,
+}
+
+pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppError> {
+    let db = &caller.state.db;
+    let main = caller.workspace(&req.workspace_id, Action::Invite).await?;
+    let role: WorkspaceRole = req.role.parse().map_err(|_| {
+        AppError::invalid_field(
+            "role",
+            "choose workspace_admin, workspace_editor or workspace_viewer",
+        )
+    })?;
+
+    // Every check happens before anything is written.
+    let mut workspace_ids = vec![main.id.clone()];
+    let mut names = vec![main.name.clone()];
+    for id in split_emails(&req.extra_workspace_ids) {
+        if workspace_ids.contains(&id) {
+            continue;
+        }
+        let ws = workspaces::get(db, &id)
+            .await?
+            .ok_or(AppError::NotFound("no such workspace"))?;
+        let target = Target::Workspace {
+            workspace_id: &ws.id,
+            org_id: &ws.org_id,
+        };
+        if !can(&caller.actor, Action::Invite, target)
+            || !can_grant(&caller.actor, Grant::Workspace(role), target)
+        {
+            return Err(AppError::Forbidden(
+                "you may not invite people to one of these workspaces",
+            ));
+        }
+        workspace_ids.push(ws.id);
+        names.push(ws.name);
+    }
+    let platform_role = match req.platform_role.trim() {
+        "" => None,
+        raw => {
+            let r: PlatformRole = raw.parse().map_err(|_| {
+                AppError::invalid_field(
+                    "platform_role",
+                    "choose platform_admin or platform_operator",
+                )
+            })?;
+            if !can_grant(&caller.actor, Grant::Platform(r), Target::Platform) {
+                return Err(AppError::Forbidden(
+                    "only platform admins grant platform roles",
+                ));
+            }
+            Some(r)
+        }
+    };
+    let emails = split_emails(&req.emails);
+    if emails.is_empty() {
+        return Err(AppError::invalid_field(
+            "emails",
+            "enter at least one email address",
+        ));
+    }
+    if emails.len() > MAX_EMAILS {
+        return Err(AppError::invalid_field(
+            "emails",
+            format!("at most {MAX_EMAILS} addresses at once"),
+        ));
+    }
+    let limit = caller.state.config.invites_per_day;
+    let used = invites::created_by_since(db, &caller.user.id, now() - 86_400).await?;
+    if used + (emails.len() * workspace_ids.len()) as i64 > limit {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 3600,
+            message: format!(
+                "You can send {limit} invitations a day; {} left today",
+                (limit - used).max(0)
+            ),
+        });
+    }
+
+    let config = &caller.state.config;
+    let expires_at = now() + config.invite_lifetime.as_secs() as i64;
+    let inviter = inviter_name(caller);
+    let mut results = Vec::with_capacity(emails.len());
+    for raw in emails {
+        let email = match Email::parse(&raw) {
+            Ok(e) => e,
+            Err(e) => {
+                results.push(InviteResult {
+                    email: raw,
+                    result: InviteResultKind::Invalid,
+                    reason: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let (_unsent_token, hash) = new_token();
+        let mail = config
+            .smtp_url
+            .as_ref()
+            .map(|_| invitation_mail(email.as_str(), &inviter, &names, expires_at));
+        let outcome = invites::invite_one(
+            db,
+            &NewInvite {
+                email: email.as_str(),
+                workspace_ids: &workspace_ids,
+                role,
+                platform_role,
+                inviter_id: &caller.user.id,
+                expires_at,
+                token_hash: &hash,
+                mail: mail.as_ref(),
+                ip: &caller.ip,
+            },
+        )
+        .await?;
+        let result = match outcome {
+            InviteOutcome::Invited => InviteResultKind::Invited,
+            InviteOutcome::Updated => InviteResultKind::Updated,
+            InviteOutcome::AlreadyMember => InviteResultKind::AlreadyMember,
+            InviteOutcome::Added => InviteResultKind::Added,
+        };
+        results.push(InviteResult {
+            email: email.into_string(),
+            result,
+            reason: None,
+        });
+    }
+    caller.state.mail_wakeup.notify_one();
+    Ok(Invited {
+        results,
+        email_enabled: config.smtp_url.is_some(),
+    })
+}
+
+/// The invitation of `email`, checked to include `workspace_id` where the caller may manage it.
+async fn managed(
+    caller: &Caller,
+    workspace_id: &str,
+    email: &str,
+) -> Result<(String, String), AppError> {
+    let ws = caller
+        .workspace(workspace_id, Action::ManageInvitation)
+        .await?;
+    let email = Email::parse(email).map_err(|e| AppError::invalid_field("email", e.to_string()))?;
+    if !invites::includes_workspace(&caller.state.db, email.as_str(), &ws.id).await? {
+        return Err(AppError::NotFound(
+            "no pending invitation for this email in this workspace",
+        ));
+    }
+    Ok((ws.id, email.into_string()))
+}
+
+pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<i64, AppError> {
+    let (ws_id, email) = managed(caller, workspace_id, email).await?;
+    let db = &caller.state.db;
+    let key = format!("resend:{email}");
+    if let Some(wait) = throttle::locked_for(db, &key).await? {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait,
+            message: format!("This invitation was resent {RESENDS_PER_WINDOW} times in 10 minutes; try again later"),
+        });
+    }
+    throttle::count_attempt(db, &key, RESENDS_PER_WINDOW, RESEND_WINDOW_SECS).await?;
+    let config = &caller.state.config;
+    let expires_at = now() + config.invite_lifetime.as_secs() as i64;
+    let names: Vec<String> = invites::workspaces_of(db, &email)
+        .await?
+        .into_iter()
+        .map(|w| w.workspace_name)
+        .collect();
+    let mail = config
+        .smtp_url
+        .as_ref()
+        .map(|_| invitation_mail(&email, &inviter_name(caller), &names, expires_at));
+    let (_unsent_token, hash) = new_token();
+    let mut ev = caller.audit("invite_resent");
+    ev.target = Some(email.clone());
+    ev.workspace_id = Some(ws_id);
+    rotate_or_404(db, &email, &hash, Some(expires_at), mail.as_ref(), &ev).await?;
+    caller.state.mail_wakeup.notify_one();
+    Ok(expires_at)
+}
+
+async fn rotate_or_404(
+    db: &Db,
+    email: &str,
+    hash: &str,
+    expires_at: Option<i64>,
+    mail: Option<&crate::server::db::outbox::OutboxMail>,
+    ev: &crate::server::db::audit::AuditEvent,
+) -> Result<(), AppError> {
+    if invites::rotate(db, email, hash, expires_at, mail, ev).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("no pending invitation for this email"))
+    }
+}
+
+pub async fn cancel(caller: &Caller, workspace_id: &str, email: &str) -> Result<(), AppError> {
+    let (ws_id, email) = managed(caller, workspace_id, email).await?;
+    let mut ev = caller.audit("invite_cancelled");
+    ev.target = Some(email.clone());
+    ev.workspace_id = Some(ws_id.clone());
+    if !invites::cancel(&caller.state.db, &email, &ws_id, &ev).await? {
+        return Err(AppError::NotFound(
+            "no pending invitation for this email in this workspace",
+        ));
+    }
+    Ok(())
+}
+
+/// A new link for an invitation, to hand over by other means than email. Earlier links stop
+/// working. This answer is the one place a usable token leaves the server.
+pub async fn copy_link(
+    caller: &Caller,
+    workspace_id: &str,
+    email: &str,
+) -> Result<String, AppError> {
+    let (ws_id, email) = managed(caller, workspace_id, email).await?;
+    let (token, hash) = new_token();
+    let mut ev = caller.audit("invite_link_created");
+    ev.target = Some(email.clone());
+    ev.workspace_id = Some(ws_id);
+    rotate_or_404(&caller.state.db, &email, &hash, None, None, &ev).await?;
+    Ok(invite_link(&caller.state.config.public_url, &token))
+}
+
+pub async fn lookup(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
+    let not_valid = AppError::NotFound(
+        "This invitation link is not valid: it was replaced by a newer link, cancelled, or already used. \
+         Ask the person who invited you to send a new one.",
+    );
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_valid);
+    }
+    let Some((row, workspaces)) =
+        invites::find_by_token_hash(&state.db, &token_hash(token)).await?
+    else {
+        return Err(not_valid);
+    };
+    Ok(InvitationView {
+        email: row.email,
+        workspaces: workspaces.into_iter().map(|w| w.workspace_name).collect(),
+        invited_by: row
+            .inviter_name
+            .filter(|n| !n.is_empty())
+            .or(row.inviter_email.clone()),
+        invited_by_email: row.inviter_email,
+        expires_at: row.expires_at,
+        expired: row.expires_at <= now(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_lists_split_and_dedupe() {
+        assert_eq!(
+            split_emails("a@x.com, b@x.com\nc@x.com;A@X.com\t d@x.com"),
+            vec!["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+        );
+        assert!(split_emails(" ,\n ").is_empty());
+    }
+
+    #[test]
+    fn tokens_are_256_bits_and_hashed() {
+        let (token, hash) = new_token();
+        assert_eq!(token.len(), 64);
+        assert_eq!(hash, token_hash(&token));
+        assert_ne!(token, hash);
+        assert_ne!(new_token().0, token);
+    }
+}
