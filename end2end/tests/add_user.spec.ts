@@ -1,11 +1,9 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN_EMAIL, adminTemporaryPassword, changePassword, hydrated, signIn } from './helpers';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, changePassword, hydrated, signIn } from './helpers';
 
 test('admin adds a user with a generated password; the user must pick their own', async ({ browser }) => {
-  // The bootstrap admin signs in with the one-time password and is held on /change-password.
   const admin = await browser.newPage();
-  await signIn(admin, ADMIN_EMAIL, adminTemporaryPassword());
-  await changePassword(admin, adminTemporaryPassword(), 'admin chosen secret 1');
+  await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(admin).toHaveURL(/\/members$/);
   await hydrated(admin);
 
@@ -14,7 +12,7 @@ test('admin adds a user with a generated password; the user must pick their own'
   const dialog = admin.getByRole('dialog', { name: 'Add User' });
   await dialog.getByLabel('Email').fill('grace@example.com');
   await dialog.getByLabel('Name').fill('Grace Hopper');
-  await dialog.getByLabel('Role').selectOption('workspace_editor');
+  await dialog.locator('select[name="role"]').selectOption('workspace_editor');
   await dialog.getByTestId('generate-password').click();
   await dialog.getByRole('button', { name: 'Add User' }).click();
   await expect(dialog.getByTestId('user-created')).toContainText('grace@example.com was added as Editor');

@@ -1,12 +1,8 @@
 import { expect, Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export const ADMIN_EMAIL = 'admin@example.com';
-/** The bootstrap admin's one-time password, printed by `roster bootstrap-admin`. */
-export function adminTemporaryPassword(): string {
-  return readFileSync(join(__dirname, '..', '.state', 'admin.txt'), 'utf8').trim();
-}
+/** The admin's own password, set by global-setup.ts in place of the bootstrap one. */
+export const ADMIN_PASSWORD = 'admin chosen secret 1';
 
 /** Waits until the server-rendered page has hydrated and reacts to clicks. */
 export async function hydrated(page: Page) {
