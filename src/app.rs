@@ -4,8 +4,8 @@ use crate::api::auth::{me, SessionUser};
 use crate::api::ApiError;
 use crate::components::nav::Nav;
 use crate::pages::{
-    audit::AuditPage, change_password::ChangePasswordPage, invite::InvitePage, login::LoginPage,
-    members::MembersPage, NotFound,
+    audit::AuditPage, auth_error::AuthErrorPage, change_password::ChangePasswordPage,
+    invite::InvitePage, login::LoginPage, members::MembersPage, profile::ProfilePage, NotFound,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -65,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/change-password") view=ChangePasswordPage/>
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/invite/:token") view=InvitePage/>
+                    <Route path=path!("/profile") view=ProfilePage/>
+                    <Route path=path!("/auth/error") view=AuthErrorPage/>
                 </Routes>
             </main>
         </Router>

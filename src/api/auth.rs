@@ -99,3 +99,82 @@ pub async fn change_password(
     .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDto {
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub email_at_link: String,
+    pub linked_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub identities: Vec<IdentityDto>,
+    pub has_password: bool,
+    pub google_enabled: bool,
+}
+
+/// The caller's ways to sign in.
+#[server(prefix = "/api", endpoint = "auth/identities")]
+pub async fn my_identities() -> Result<SignInMethods, ApiError> {
+    use crate::server::auth::caller;
+    use crate::server::db::{identities, users};
+    use crate::server::AppError;
+    let caller = caller().await?;
+    let db = &caller.state.db;
+    let rows = identities::list_for_user(db, &caller.user.id)
+        .await
+        .map_err(AppError::from)?;
+    let has_password = users::find_credentials_by_id(db, &caller.user.id)
+        .await
+        .map_err(AppError::from)?
+        .is_some_and(|c| c.password_hash.is_some());
+    Ok(SignInMethods {
+        identities: rows
+            .into_iter()
+            .map(|r| IdentityDto {
+                provider: if r.issuer == "https://accounts.google.com" {
+                    "Google".into()
+                } else {
+                    r.issuer.clone()
+                },
+                issuer: r.issuer,
+                subject: r.subject,
+                email_at_link: r.email_at_link,
+                linked_at: r.created_at,
+            })
+            .collect(),
+        has_password,
+        google_enabled: caller.state.oidc.is_some(),
+    })
+}
+
+/// Unlinks one of the caller's identities while another way to sign in remains (409 otherwise).
+#[server(prefix = "/api", endpoint = "auth/unlink")]
+pub async fn unlink_identity(issuer: String, subject: String) -> Result<(), ApiError> {
+    use crate::server::auth::caller;
+    use crate::server::db::identities::{self, UnlinkOutcome};
+    use crate::server::AppError;
+    let caller = caller().await?;
+    let mut ev = caller.audit("identity_unlinked");
+    ev.target = Some(caller.user.email.clone());
+    ev.detail = Some(format!("issuer={issuer}"));
+    match identities::unlink(&caller.state.db, &caller.user.id, &issuer, &subject, &ev)
+        .await
+        .map_err(AppError::from)?
+    {
+        UnlinkOutcome::Unlinked => Ok(()),
+        UnlinkOutcome::NotLinked => {
+            Err(AppError::NotFound("this sign-in method is not linked to you").into())
+        }
+        UnlinkOutcome::LastWayIn => Err(AppError::Conflict {
+            code: "last_sign_in_method",
+            message:
+                "This is your only way to sign in; set a password or link another account first"
+                    .into(),
+        }
+        .into()),
+    }
+}

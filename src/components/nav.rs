@@ -31,6 +31,7 @@ pub fn Nav() -> impl IntoView {
                                         <Show when=move || audit_visible>
                                             <A href="/audit">"Audit log"</A>
                                         </Show>
+                                        <A href="/profile">"Profile"</A>
                                         <A href="/change-password">"Password"</A>
                                     </Show>
                                 </div>

@@ -1,10 +1,12 @@
 //! One module per route.
 
 pub mod audit;
+pub mod auth_error;
 pub mod change_password;
 pub mod invite;
 pub mod login;
 pub mod members;
+pub mod profile;
 
 use leptos::prelude::*;
 

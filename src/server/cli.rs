@@ -26,7 +26,8 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
-    /// Create the first platform admin, with a default organization and workspace.
+    /// Create the first platform admin, with a default organization and workspace. Without
+    /// --generate-password or --password-stdin, the admin is invited and signs in with Google.
     BootstrapAdmin {
         #[arg(long)]
         email: String,
@@ -130,6 +131,32 @@ async fn bootstrap_admin(
                 .into(),
         );
     }
+    if password.is_none() {
+        // First admin by Google: an invitation, accepted at their first Google sign-in.
+        if users::find_credentials_by_email(&db, email.as_str())
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some()
+        {
+            return Err(format!("{email} is already a user; pass --generate-password --force to make them platform admin"));
+        }
+        let expires = config.invite_lifetime.as_secs() as i64 + db::now();
+        let (_token, hash) = crate::server::invites::new_token();
+        let ws =
+            crate::server::db::invites::bootstrap_invitation(&db, email.as_str(), expires, &hash)
+                .await
+                .map_err(|e| e.to_string())?;
+        db.close().await;
+        println!("invitation created for {email} as platform admin (workspace {ws})");
+        println!(
+            "sign in with Google as {email} within {} days",
+            config.invite_lifetime.as_secs() / 86_400
+        );
+        if config.oidc.is_none() {
+            println!("note: Google sign-in is not configured yet: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET");
+        }
+        return Ok(());
+    }
     let hash = match &password {
         Some(p) => {
             let p = p.clone();
@@ -170,9 +197,6 @@ async fn bootstrap_admin(
         if let Some(p) = password {
             println!("password: {p}");
         }
-    }
-    if hash.is_none() {
-        println!("no password set: pass --generate-password or --password-stdin to sign in with a password");
     }
     Ok(())
 }

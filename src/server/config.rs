@@ -33,6 +33,26 @@ pub struct Config {
     pub mail_poll: Duration,
     /// First retry delay after a failed delivery; doubles per attempt, at most an hour.
     pub mail_retry_base: Duration,
+    /// `None` when Google (OpenID Connect) sign-in is not configured.
+    pub oidc: Option<OidcConfig>,
+}
+
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Accepted `hd` (hosted domain) claims at first sign-in; empty: any.
+    pub allowed_domains: Vec<String>,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -127,6 +147,41 @@ fn mail_from(lookup: Lookup) -> Result<String, ConfigError> {
     }
 }
 
+fn oidc(lookup: Lookup) -> Result<Option<OidcConfig>, ConfigError> {
+    let client_id = var(lookup, "OIDC_CLIENT_ID", "");
+    if client_id.is_empty() {
+        return Ok(None);
+    }
+    let client_secret = var(lookup, "OIDC_CLIENT_SECRET", "");
+    if client_secret.is_empty() {
+        return Err(ConfigError {
+            var: "OIDC_CLIENT_SECRET",
+            message: "required when OIDC_CLIENT_ID is set".into(),
+        });
+    }
+    let issuer = var(lookup, "OIDC_ISSUER", "https://accounts.google.com");
+    if !(issuer.starts_with("https://")
+        || issuer.starts_with("http://127.0.0.1")
+        || issuer.starts_with("http://localhost"))
+    {
+        return Err(ConfigError {
+            var: "OIDC_ISSUER",
+            message: format!("expected an https:// URL (http:// only on loopback), got `{issuer}`"),
+        });
+    }
+    let allowed_domains = var(lookup, "OIDC_ALLOWED_DOMAINS", "")
+        .split(',')
+        .map(|d| d.trim().to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id,
+        client_secret,
+        allowed_domains,
+    }))
+}
+
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
@@ -205,6 +260,7 @@ impl Config {
                 1,
                 3600,
             )? as u64),
+            oidc: oidc(lookup)?,
         })
     }
 

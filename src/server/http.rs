@@ -1,6 +1,8 @@
 //! The axum application: routes, middleware and serving with graceful shutdown.
 
 use crate::app::{shell, App};
+use crate::server::auth::oidc::Oidc;
+use crate::server::auth::oidc_routes;
 use crate::server::auth::session::{self, SessionAuth, AUTH_KEY};
 use crate::server::db::{self, audit::AuditEvent, users, Db};
 use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
@@ -38,6 +40,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("email: {0}")]
     Mail(String),
+    #[error("OpenID Connect: {0}")]
+    Oidc(String),
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
@@ -61,9 +65,15 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     Ok(AppState {
         leptos,
         db,
-        config: Arc::new(config),
         hasher: Hasher::new().await?,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+        oidc: match &config.oidc {
+            Some(oidc) => {
+                Some(Oidc::new(oidc.clone(), &config.public_url).map_err(StartError::Oidc)?)
+            }
+            None => None,
+        },
+        config: Arc::new(config),
     })
 }
 
@@ -96,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
+        .route("/auth/oidc/login", get(oidc_routes::login))
+        .route("/auth/oidc/callback", get(oidc_routes::callback))
         .leptos_routes_with_context(
             &state,
             routes,

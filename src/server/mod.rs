@@ -25,6 +25,8 @@ pub struct AppState {
     pub hasher: auth::password::Hasher,
     /// Wakes the outbox sender when a transaction enqueued an email.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// `None` when OpenID Connect sign-in is not configured.
+    pub oidc: Option<auth::oidc::Oidc>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

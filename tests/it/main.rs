@@ -7,6 +7,8 @@ mod common;
 mod add_user;
 mod auth;
 mod authz;
+mod fake_idp;
 mod foundation;
 mod invites;
 mod members;
+mod oidc;

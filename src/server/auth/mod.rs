@@ -1,6 +1,8 @@
 //! Authentication: password hashing, sessions, and the checks every server function starts with.
 
 pub mod login;
+pub mod oidc;
+pub mod oidc_routes;
 pub mod password;
 pub mod session;
 

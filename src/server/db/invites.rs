@@ -285,3 +285,169 @@ pub async fn set_token_for_delivery(db: &Db, email: &str, token_hash: &str) -> D
         .map(|r| r.rows_affected() > 0))?;
     Ok(done)
 }
+
+/// A membership granted by an invitation, decided by the caller (the inviter re-checked).
+pub struct Grant {
+    pub workspace_id: String,
+    pub role: WorkspaceRole,
+    pub invited_by: Option<String>,
+}
+
+pub struct Acceptance<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub grants: &'a [Grant],
+    pub platform_role: Option<PlatformRole>,
+    /// Rows not applied because the inviter may no longer grant them (audited).
+    pub skipped: &'a [String],
+    pub ip: &'a str,
+}
+
+#[derive(Debug)]
+pub enum AcceptOutcome {
+    Accepted(super::users::UserRow),
+    /// Another callback accepted it first, or it expired meanwhile.
+    Gone,
+}
+
+/// Accepts an invitation in one transaction: deletes it first (so that of two racing callbacks
+/// exactly one proceeds), then creates the user, the identity, the memberships and the audit rows.
+pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
+    let at = now();
+    let user_id = super::new_id();
+    let ev = |action: &'static str, ws: Option<&String>, detail: String| AuditEvent {
+        actor_user_id: Some(user_id.clone()),
+        action,
+        target: Some(a.email.to_string()),
+        workspace_id: ws.cloned(),
+        ip: Some(a.ip.to_string()),
+        detail: Some(detail),
+    };
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        // Rows cancelled since the caller read them are not granted.
+        let still_invited: Vec<String> =
+            sqlx::query_scalar("SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1")
+                .bind(a.email)
+                .fetch_all(&mut *tx)
+                .await?;
+        let deleted = sqlx::query("DELETE FROM pending_invites WHERE email = $1 AND expires_at > $2")
+            .bind(a.email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(AcceptOutcome::Gone);
+        }
+        sqlx::query("INSERT INTO users (id, email, name, platform_role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&user_id)
+            .bind(a.email)
+            .bind(a.name)
+            .bind(a.platform_role.map(|r| r.as_str()))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO identities (issuer, subject, user_id, email_at_link, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a.issuer)
+            .bind(a.subject)
+            .bind(&user_id)
+            .bind(a.email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
+            sqlx::query(
+                "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
+                 VALUES ($1, $2, $3, 'invite', $4, $5)",
+            )
+            .bind(&g.workspace_id)
+            .bind(&user_id)
+            .bind(g.role.as_str())
+            .bind(g.invited_by.as_deref())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            audit_query!(&ev("invite_accepted", Some(&g.workspace_id), format!("role={} method=oidc", g.role)))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for ws in a.skipped {
+            audit_query!(&ev("invite_row_skipped", Some(ws), "the inviter may no longer grant this role".into()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(r) = a.platform_role {
+            audit_query!(&ev("invite_accepted", None, format!("platform_role={r}"))).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(AcceptOutcome::Accepted(super::users::UserRow {
+            id: user_id.clone(),
+            email: a.email.to_string(),
+            name: a.name.to_string(),
+            platform_role: a.platform_role.map(|r| r.as_str().to_string()),
+            must_change_password: false,
+            temp_password_expires_at: None,
+            session_version: 1,
+            disabled_at: None,
+        }))
+    })
+}
+
+/// Who created (or last renewed) the invitation of `email`; `None` for the command line.
+pub async fn inviter_of(db: &Db, email: &str) -> DbResult<Option<String>> {
+    let inviter: Option<Option<String>> = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT invited_by_user_id FROM pending_invites WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(p)
+    .await)?;
+    Ok(inviter.flatten())
+}
+
+/// The first admin by Google: a pending invitation with the platform-admin role and
+/// `workspace_admin` of the default workspace, created from the command line (no inviter).
+pub async fn bootstrap_invitation(
+    db: &Db,
+    email: &str,
+    expires_at: i64,
+    token_hash: &str,
+) -> DbResult<String> {
+    let (_org, workspace_id) = super::workspaces::ensure_default(db).await?;
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(
+            "INSERT INTO pending_invites (email, platform_role, invited_by_user_id, invited_at, expires_at, token_hash, send_count) \
+             VALUES ($1, 'platform_admin', NULL, $2, $3, $4, 0) \
+             ON CONFLICT (email) DO UPDATE SET platform_role = 'platform_admin', invited_by_user_id = NULL, \
+             expires_at = excluded.expires_at, token_hash = excluded.token_hash",
+        )
+        .bind(email)
+        .bind(now())
+        .bind(expires_at)
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id) \
+             VALUES ($1, $2, 'workspace_admin', NULL) \
+             ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = 'workspace_admin', invited_by_user_id = NULL",
+        )
+        .bind(email)
+        .bind(&workspace_id)
+        .execute(&mut *tx)
+        .await?;
+        let ev = AuditEvent {
+            action: "invite_created",
+            target: Some(email.to_string()),
+            workspace_id: Some(workspace_id.clone()),
+            detail: Some("platform_role=platform_admin role=workspace_admin source=bootstrap-admin".into()),
+            ..Default::default()
+        };
+        audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(workspace_id)
+    })
+}

@@ -5,6 +5,7 @@
 //! `postgres.rs`.
 
 pub mod audit;
+pub mod identities;
 pub mod invites;
 pub mod members;
 pub mod outbox;

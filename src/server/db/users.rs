@@ -247,6 +247,7 @@ pub struct Bootstrapped {
 /// workspace where they are `org_owner` and `workspace_admin`. One transaction.
 pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bootstrapped> {
     let at = now();
+    let (org_id, workspace_id) = super::workspaces::ensure_default(db).await?;
     with_pool!(db, p => {
         let mut tx = p.begin_with(BEGIN_WRITE).await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
@@ -285,35 +286,6 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
                 .execute(&mut *tx)
                 .await?;
                 id
-            }
-        };
-        let workspace_id: Option<String> = sqlx::query_scalar(
-            "SELECT w.id FROM workspaces w JOIN organizations o ON o.id = w.org_id ORDER BY w.created_at, w.id LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (org_id, workspace_id) = match workspace_id {
-            Some(ws) => {
-                let org: String = sqlx::query_scalar("SELECT org_id FROM workspaces WHERE id = $1")
-                    .bind(&ws)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                (org, ws)
-            }
-            None => {
-                let (org, ws) = (new_id(), new_id());
-                sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Default organization', $2)")
-                    .bind(&org)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, 'Default workspace', $3)")
-                    .bind(&ws)
-                    .bind(&org)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                (org, ws)
             }
         };
         sqlx::query(

@@ -169,3 +169,33 @@ pub async fn set_org_role(
         tx.commit().await
     })
 }
+
+/// The first workspace of the instance (and its organization), created as "Default
+/// organization" / "Default workspace" when there is none. Returns (org id, workspace id).
+pub async fn ensure_default(db: &Db) -> DbResult<(String, String)> {
+    let at = now();
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT org_id, id FROM workspaces ORDER BY created_at, id LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(ids) = existing {
+            return Ok(ids);
+        }
+        let (org, ws) = (new_id(), new_id());
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, 'Default organization', $2)")
+            .bind(&org)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, 'Default workspace', $3)")
+            .bind(&ws)
+            .bind(&org)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((org, ws))
+    })
+}
