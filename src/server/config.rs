@@ -44,6 +44,36 @@ pub struct OidcConfig {
     pub client_secret: String,
     /// Accepted `hd` (hosted domain) claims at first sign-in; empty: any.
     pub allowed_domains: Vec<String>,
+    /// Identity-provider role sync at every sign-in; `None`: off.
+    pub role_sync: Option<RoleSyncConfig>,
+}
+
+/// What a claim value maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappedRole {
+    Workspace(crate::domain::WorkspaceRole),
+    Platform(crate::domain::PlatformRole),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GovernedWorkspaces {
+    List(Vec<String>),
+    Organization(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleSyncConfig {
+    /// The claim to read (`role`, `roles`, `groups`…): a string or an array of strings.
+    pub claim: String,
+    /// Read the claim from the userinfo endpoint instead of the ID token.
+    pub from_userinfo: bool,
+    /// Claim value → role, in priority order: when several values map, the first listed wins.
+    pub map: Vec<(String, MappedRole)>,
+    pub workspaces: GovernedWorkspaces,
+    /// Add a missing membership when a value maps (otherwise only existing ones change).
+    pub auto_join: bool,
+    /// Without it, a mapping never grants a platform role.
+    pub allow_platform_admin: bool,
 }
 
 impl std::fmt::Debug for OidcConfig {
@@ -174,11 +204,88 @@ fn oidc(lookup: Lookup) -> Result<Option<OidcConfig>, ConfigError> {
         .map(|d| d.trim().to_lowercase())
         .filter(|d| !d.is_empty())
         .collect();
+    let role_sync = role_sync(lookup)?;
     Ok(Some(OidcConfig {
         issuer,
         client_id,
         client_secret,
         allowed_domains,
+        role_sync,
+    }))
+}
+
+fn role_sync(lookup: Lookup) -> Result<Option<RoleSyncConfig>, ConfigError> {
+    let claim = var(lookup, "OIDC_ROLE_CLAIM", "");
+    if claim.is_empty() {
+        return Ok(None);
+    }
+    let map_raw = var(lookup, "OIDC_ROLE_MAP", "");
+    let mut map = Vec::new();
+    for entry in map_raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = |m: String| ConfigError {
+            var: "OIDC_ROLE_MAP",
+            message: m,
+        };
+        let (value, role) = entry.rsplit_once('=').ok_or_else(|| {
+            bad(format!(
+                "expected value=role pairs separated by commas, got `{entry}`"
+            ))
+        })?;
+        let role = role.trim();
+        let mapped = if let Ok(r) = role.parse() {
+            MappedRole::Workspace(r)
+        } else if let Ok(r) = role.parse() {
+            MappedRole::Platform(r)
+        } else {
+            return Err(bad(format!(
+                "unknown role `{role}` for `{value}`: use workspace_admin, workspace_editor, workspace_viewer, platform_admin or platform_operator"
+            )));
+        };
+        map.push((value.trim().to_string(), mapped));
+    }
+    if map.is_empty() {
+        return Err(ConfigError {
+            var: "OIDC_ROLE_MAP",
+            message: "required when OIDC_ROLE_CLAIM is set, e.g. admin=workspace_admin,dev=workspace_editor".into(),
+        });
+    }
+    let ws_raw = var(lookup, "OIDC_ROLE_WORKSPACES", "");
+    let workspaces = match ws_raw.strip_prefix("org:") {
+        Some(org) if !org.trim().is_empty() => {
+            GovernedWorkspaces::Organization(org.trim().to_string())
+        }
+        _ => {
+            let ids: Vec<String> = ws_raw
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if ids.is_empty() {
+                return Err(ConfigError {
+                    var: "OIDC_ROLE_WORKSPACES",
+                    message: "required when OIDC_ROLE_CLAIM is set: workspace ids separated by commas, or org:<organization id>".into(),
+                });
+            }
+            GovernedWorkspaces::List(ids)
+        }
+    };
+    let from_userinfo = match var(lookup, "OIDC_ROLE_SOURCE", "id_token").as_str() {
+        "id_token" => false,
+        "userinfo" => true,
+        other => {
+            return Err(ConfigError {
+                var: "OIDC_ROLE_SOURCE",
+                message: format!("expected id_token or userinfo, got `{other}`"),
+            })
+        }
+    };
+    Ok(Some(RoleSyncConfig {
+        claim,
+        from_userinfo,
+        map,
+        workspaces,
+        auto_join: boolean(lookup, "OIDC_ROLE_AUTO_JOIN", false)?,
+        allow_platform_admin: boolean(lookup, "OIDC_ROLE_ALLOW_PLATFORM_ADMIN", false)?,
     }))
 }
 
@@ -348,6 +455,58 @@ mod tests {
                 .invite_lifetime,
             Duration::from_secs(30 * DAY)
         );
+    }
+
+    #[test]
+    fn role_sync_settings() {
+        let base = [
+            ("OIDC_CLIENT_ID", "c"),
+            ("OIDC_CLIENT_SECRET", "s"),
+            ("OIDC_ROLE_CLAIM", "roles"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            config(&v)
+        };
+        assert_eq!(
+            with(&[("OIDC_ROLE_WORKSPACES", "w1")]).unwrap_err().var,
+            "OIDC_ROLE_MAP"
+        );
+        let unknown = with(&[
+            ("OIDC_ROLE_MAP", "admin=superuser"),
+            ("OIDC_ROLE_WORKSPACES", "w1"),
+        ])
+        .unwrap_err();
+        assert_eq!(unknown.var, "OIDC_ROLE_MAP");
+        assert!(unknown.message.contains("superuser"));
+        assert_eq!(
+            with(&[("OIDC_ROLE_MAP", "admin=workspace_admin")])
+                .unwrap_err()
+                .var,
+            "OIDC_ROLE_WORKSPACES"
+        );
+        let ok = with(&[
+            (
+                "OIDC_ROLE_MAP",
+                "admin=workspace_admin, dev=workspace_editor",
+            ),
+            ("OIDC_ROLE_WORKSPACES", "org:o1"),
+        ])
+        .unwrap();
+        let sync = ok.oidc.unwrap().role_sync.unwrap();
+        assert_eq!(
+            sync.map[1],
+            (
+                "dev".to_string(),
+                MappedRole::Workspace(crate::domain::WorkspaceRole::WorkspaceEditor)
+            )
+        );
+        assert_eq!(
+            sync.workspaces,
+            GovernedWorkspaces::Organization("o1".into())
+        );
+        assert!(!sync.auto_join && !sync.allow_platform_admin);
     }
 
     #[test]

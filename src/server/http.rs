@@ -57,6 +57,11 @@ pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
 
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let db = connect_and_migrate(&config).await?;
+    if let Some(sync) = config.oidc.as_ref().and_then(|o| o.role_sync.as_ref()) {
+        crate::server::role_sync::validate(&db, sync)
+            .await
+            .map_err(StartError::Oidc)?;
+    }
     let leptos = LeptosOptions::builder()
         .output_name("roster")
         .site_root(config.site_root.clone())

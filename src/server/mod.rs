@@ -9,6 +9,7 @@ pub mod http;
 pub mod invites;
 pub mod logging;
 pub mod mail;
+pub mod role_sync;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;

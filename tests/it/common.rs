@@ -52,6 +52,8 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     pub database_url: String,
+    /// The configuration given on top of the test defaults.
+    pub extra_vars: Vec<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     mail_sender: Option<tokio::task::JoinHandle<()>>,
@@ -59,8 +61,13 @@ pub struct TestApp {
 }
 
 pub enum Cleanup {
+    /// Another TestApp owns the database.
+    Shared,
     SqliteDir(std::path::PathBuf),
-    PostgresDb { admin_url: String, name: String },
+    PostgresDb {
+        admin_url: String,
+        name: String,
+    },
 }
 
 /// Where to create test databases, or `None` (with a visible note) when PostgreSQL tests are off.
@@ -142,6 +149,28 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
     init_log_capture();
     let (url, cleanup) = create_database(backend).await?;
+    Some(serve_on(backend, url, cleanup, extra).await)
+}
+
+impl TestApp {
+    /// Another instance of the app on the same database, with its own configuration.
+    pub async fn sibling(&self, extra: &[(&str, &str)]) -> TestApp {
+        serve_on(
+            self.backend,
+            self.database_url.clone(),
+            Cleanup::Shared,
+            extra,
+        )
+        .await
+    }
+}
+
+async fn serve_on(
+    backend: Backend,
+    url: String,
+    cleanup: Cleanup,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -160,8 +189,12 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
             })
             .await;
     });
-    Some(TestApp {
+    TestApp {
         database_url: url.clone(),
+        extra_vars: extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         addr,
         base: format!("http://{addr}"),
         db,
@@ -170,7 +203,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         server: Some(server),
         mail_sender,
         cleanup,
-    })
+    }
 }
 
 impl Drop for TestApp {
@@ -185,6 +218,7 @@ impl Drop for TestApp {
             sender.abort();
         }
         match &self.cleanup {
+            Cleanup::Shared => {}
             Cleanup::SqliteDir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }

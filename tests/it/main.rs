@@ -11,4 +11,6 @@ mod fake_idp;
 mod foundation;
 mod invites;
 mod members;
+#[macro_use]
 mod oidc;
+mod role_sync;

@@ -99,6 +99,10 @@ impl Oidc {
         &self.config.issuer
     }
 
+    pub fn role_sync(&self) -> Option<&crate::server::config::RoleSyncConfig> {
+        self.config.role_sync.as_ref()
+    }
+
     pub fn allowed_domains(&self) -> &[String] {
         &self.config.allowed_domains
     }
@@ -166,7 +170,9 @@ impl Oidc {
     /// client id in the audience and no untrusted extra audience (`azp`), RS256 only, `exp`,
     /// `iat` within a window, `nonce`. An unknown signing key refetches the keys once.
     pub async fn finish(&self, flow: &Flow, code: String) -> Result<VerifiedIdentity, OidcError> {
-        let client = self.client(self.metadata(false).await?)?;
+        let metadata = self.metadata(false).await?;
+        let userinfo_endpoint = metadata.userinfo_endpoint().map(|u| u.url().to_string());
+        let client = self.client(metadata)?;
         let response = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Provider(e.to_string()))?
@@ -219,6 +225,34 @@ impl Oidc {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or(serde_json::Value::Null);
+        let mut claims_json = claims_json;
+        if let Some(sync) = self.config.role_sync.as_ref().filter(|r| r.from_userinfo) {
+            // The role claim comes from userinfo: fetched with the access token, and only
+            // trusted when it is about the same subject as the verified ID token.
+            let endpoint = userinfo_endpoint
+                .ok_or_else(|| OidcError::Provider("no userinfo endpoint".into()))?;
+            let info: serde_json::Value = self
+                .http
+                .get(endpoint)
+                .bearer_auth(openidconnect::OAuth2TokenResponse::access_token(&response).secret())
+                .send()
+                .await
+                .map_err(|e| OidcError::Provider(format!("userinfo: {e}")))?
+                .json()
+                .await
+                .map_err(|e| OidcError::Provider(format!("userinfo: {e}")))?;
+            if info.get("sub").and_then(|v| v.as_str()) != Some(claims.subject().as_str()) {
+                return Err(OidcError::InvalidToken(
+                    "userinfo is about another subject".into(),
+                ));
+            }
+            if let Some(obj) = claims_json.as_object_mut() {
+                match info.get(&sync.claim) {
+                    Some(v) => obj.insert(sync.claim.clone(), v.clone()),
+                    None => obj.remove(&sync.claim),
+                };
+            }
+        }
         Ok(VerifiedIdentity {
             issuer: claims.issuer().as_str().to_string(),
             subject: claims.subject().as_str().to_string(),

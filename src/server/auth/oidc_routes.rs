@@ -219,7 +219,17 @@ pub async fn callback(
         }
         Err(e) => return refuse(&state, Refusal::ProviderRefused, e.to_string(), None, ip).await,
     };
-    match complete(&state, &identity, &flow, ip).await {
+    let decision = match complete(&state, &identity, &flow, ip).await {
+        // Roles follow the identity provider at every sign-in (not when merely linking).
+        Ok(Ok(user)) if flow.link_user_id.is_none() => match oidc.role_sync() {
+            Some(cfg) => crate::server::role_sync::sync(&state.db, cfg, user, &identity.claims, ip)
+                .await
+                .map(Ok),
+            None => Ok(Ok(user)),
+        },
+        other => other,
+    };
+    match decision {
         Ok(Ok(user)) => match sign_in(&session, &user.id, user.session_version, "oidc").await {
             Ok(()) => {
                 let ev = AuditEvent {

@@ -193,3 +193,49 @@ mod tests {
         assert_eq!(super::like_pattern(" Ada_% "), "%ada\\_\\%%");
     }
 }
+
+/// The user's role in the workspace, if they are a member.
+pub async fn role_of(
+    db: &Db,
+    workspace_id: &str,
+    user_id: &str,
+) -> DbResult<Option<(String, String)>> {
+    with_pool!(db, p => sqlx::query_as(
+        "SELECT role, role_source FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(user_id)
+    .fetch_optional(p)
+    .await)
+}
+
+/// Adds a membership (nothing when it exists already) and its audit row, in one transaction.
+pub async fn add(
+    db: &Db,
+    workspace_id: &str,
+    user_id: &str,
+    role: WorkspaceRole,
+    source: RoleSource,
+    audit: &AuditEvent,
+) -> DbResult<bool> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let n = sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (workspace_id, user_id) DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(source.as_str())
+        .bind(super::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            audit_query!(audit).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    })
+}

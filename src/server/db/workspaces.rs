@@ -199,3 +199,11 @@ pub async fn ensure_default(db: &Db) -> DbResult<(String, String)> {
         Ok((org, ws))
     })
 }
+
+/// The (id, org id) of every workspace of an organization.
+pub async fn ids_of_org(db: &Db, org_id: &str) -> DbResult<Vec<(String, String)>> {
+    with_pool!(db, p => sqlx::query_as("SELECT id, org_id FROM workspaces WHERE org_id = $1 ORDER BY id")
+        .bind(org_id)
+        .fetch_all(p)
+        .await)
+}
