@@ -309,6 +309,7 @@ fn ActiveRow(
 ) -> impl IntoView {
     let current_role = m.role;
     let email = m.email.clone();
+    let managed_by_idp = m.role_source == RoleSource::Idp;
     let role_cell = {
         let (ws_id, user_id) = (ws_id.clone(), user_id.clone());
         if may.change {
@@ -316,7 +317,14 @@ fn ActiveRow(
                 <select
                     aria-label=format!("Role of {}", m.email)
                     on:change=move |ev| {
-                        actions.set_role.dispatch(SetMemberRole { workspace_id: ws_id.clone(), user_id: user_id.clone(), role: event_target_value(&ev) });
+                        let select = event_target::<web_sys::HtmlSelectElement>(&ev);
+                        if managed_by_idp && !confirm(
+                            "This role is managed by the identity provider: the next sign-in will set it back. Change it anyway?",
+                        ) {
+                            select.set_value(current_role.as_str());
+                            return;
+                        }
+                        actions.set_role.dispatch(SetMemberRole { workspace_id: ws_id.clone(), user_id: user_id.clone(), role: select.value() });
                     }
                 >
                     {WorkspaceRole::ALL.iter().rev().map(|r| view! {
@@ -338,7 +346,13 @@ fn ActiveRow(
         <tr data-testid="member-row" data-email=m.email.clone() data-status="active">
             <td>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
             <td>{m.email.clone()}</td>
-            <td>{role_cell} " " <span class="badge" title="Where this role comes from">{source}</span></td>
+            <td>
+                {role_cell} " "
+                <span class=if managed_by_idp { "badge idp" } else { "badge" } data-testid="role-source"
+                    title=if managed_by_idp { "Set from the identity provider at every sign-in" } else { "Where this role comes from" }>
+                    {source}
+                </span>
+            </td>
             <td><span class="badge ok">"Active"</span></td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
