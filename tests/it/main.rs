@@ -14,3 +14,4 @@ mod members;
 #[macro_use]
 mod oidc;
 mod role_sync;
+mod scale_out;
