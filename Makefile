@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup build lint unit-and-integration e2e bench clean
+.PHONY: run test setup build bench clean
 
 run: setup build
 	mkdir -p data
@@ -23,6 +23,13 @@ test:
 	cargo test --features ssr
 	cargo leptos build
 	cd end2end && npx playwright test
+
+# Release build (precompressed assets), a 100,000-user data set, load, budgets.
+# PostgreSQL scenarios run when BENCH_DATABASE_URL or TEST_DATABASE_URL is set.
+bench: setup
+	@[ -x end2end/node_modules/.bin/wasm-opt ] || (cd end2end && npm install --no-save --no-audit --no-fund --loglevel=error binaryen)
+	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" cargo leptos build --release --precompress
+	cargo bench --features ssr --bench load
 
 clean:
 	cargo clean

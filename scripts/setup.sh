@@ -32,7 +32,15 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
 fi
 
 if [ "$want_e2e" = "--e2e" ]; then
-  command -v npm >/dev/null || { echo "setup: Node.js and npm are required for the end-to-end tests" >&2; exit 1; }
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing Node.js and npm (Debian packages)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    else
+      echo "setup: Node.js (20 or later) and npm are required for the tests" >&2
+      exit 1
+    fi
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end-to-end test packages"
     (cd end2end && npm install --no-audit --no-fund --loglevel=error)

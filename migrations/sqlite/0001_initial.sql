@@ -48,6 +48,9 @@ CREATE INDEX workspaces_org ON workspaces (org_id);
 CREATE TABLE workspace_members (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- The member's email, copied from users (emails never change) so that a page of a
+    -- workspace's members in email order is an index range, whatever the workspace's size.
+    email TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('workspace_admin', 'workspace_editor', 'workspace_viewer')),
     role_source TEXT NOT NULL CHECK (role_source IN ('manual', 'invite', 'idp', 'admin_create')),
     invited_by TEXT REFERENCES users (id) ON DELETE SET NULL,
@@ -56,6 +59,7 @@ CREATE TABLE workspace_members (
 );
 CREATE INDEX workspace_members_user ON workspace_members (user_id);
 CREATE INDEX workspace_members_role ON workspace_members (workspace_id, role);
+CREATE INDEX workspace_members_email ON workspace_members (workspace_id, email);
 
 CREATE TABLE pending_invites (
     email TEXT PRIMARY KEY NOT NULL,

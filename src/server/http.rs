@@ -113,6 +113,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .route("/auth/oidc/login", get(oidc_routes::login))
         .route("/auth/oidc/callback", get(oidc_routes::callback))
+        // Built assets, served precompressed (brotli, gzip) when the build made them
+        // (`cargo leptos build --release --precompress`).
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(format!("{}/pkg", state.config.site_root))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -92,7 +92,7 @@ async fn members_list_is_searched_and_paginated_on_the_server(app: TestApp) {
             ],
         )
         .await;
-        app.exec("INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) VALUES ($1, $2, 'workspace_viewer', 'manual', 0)", &[ws, &id]).await;
+        app.exec("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), 'workspace_viewer', 'manual', 0)", &[ws, &id]).await;
     }
     let admin = app.signed_in("admin@example.com").await;
     let p1 = app

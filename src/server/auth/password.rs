@@ -5,8 +5,8 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::oneshot;
 
 /// OWASP's argon2id baseline: m=19456 KiB, t=2, p=1.
 fn argon2() -> Argon2<'static> {
@@ -22,9 +22,14 @@ pub enum HashError {
     Join,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes on a pool of its own, one thread per core: at most that many hashes run at once, off
+/// the async runtime, and memory stays bounded (each thread reuses its ~19 MiB; tokio's blocking
+/// pool would grow to hundreds of threads, each keeping its own allocator arena).
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// Verified against when the email is unknown, so both answers take the same time.
     dummy_hash: Arc<str>,
 }
@@ -34,32 +39,60 @@ impl Hasher {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let permits = Arc::new(Semaphore::new(cores));
-        let dummy_hash = tokio::task::spawn_blocking(|| hash_blocking(&generate_password()))
-            .await
-            .map_err(|_| HashError::Join)??;
-        Ok(Hasher {
-            permits,
-            dummy_hash: dummy_hash.into(),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next job, never while hashing.
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // every Hasher is gone
+                    }
+                })
+                .map_err(|e| HashError::Hash(e.to_string()))?;
+        }
+        let mut hasher = Hasher {
+            jobs,
+            dummy_hash: Arc::from(""),
+        };
+        hasher.dummy_hash = hasher
+            .run(|| hash_blocking(&generate_password()))
+            .await??
+            .into();
+        Ok(hasher)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(work());
+            }))
+            .map_err(|_| HashError::Join)?;
+        rx.await.map_err(|_| HashError::Join)
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Join)?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|_| HashError::Join)?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none, so an
     /// unknown account costs the same time as a wrong password.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
+        let ok = self
+            .run(move || verify_blocking(&password, &hash))
             .await
             .unwrap_or(false);
         ok && known

@@ -54,8 +54,8 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
             let mut added = 0;
             for ws in new.workspace_ids {
                 let inserted = sqlx::query(
-                    "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
+                    "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
+                     VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $4, $5, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
                 )
                 .bind(ws)
                 .bind(&user_id)
@@ -360,8 +360,8 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
             .await?;
         for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
             sqlx::query(
-                "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
-                 VALUES ($1, $2, $3, 'invite', $4, $5)",
+                "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
+                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, 'invite', $4, $5)",
             )
             .bind(&g.workspace_id)
             .bind(&user_id)

@@ -162,8 +162,8 @@ pub async fn create_with_membership(
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, invited_by, joined_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
+             VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $4, $5, $6)",
         )
         .bind(new.workspace_id)
         .bind(&id)
@@ -297,8 +297,8 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) \
-             VALUES ($1, $2, 'workspace_admin', 'manual', $3) \
+            "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) \
+             VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), 'workspace_admin', 'manual', $3) \
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = 'workspace_admin', role_source = 'manual'",
         )
         .bind(&workspace_id)

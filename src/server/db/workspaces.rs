@@ -121,8 +121,8 @@ pub async fn create_workspace(
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO workspace_members (workspace_id, user_id, role, role_source, joined_at) \
-             VALUES ($1, $2, 'workspace_admin', 'manual', $3)",
+            "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) \
+             VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), 'workspace_admin', 'manual', $3)",
         )
         .bind(&id)
         .bind(creator_id)

@@ -1,0 +1,585 @@
+//! `make bench`: a data set of 100,000 users, Roster (release build) on 127.0.0.1, and a load
+//! generator; prints a table, writes `benches/results.json`, and checks the budgets.
+//!
+//! Data set: 1 organization, 50 workspaces, 100,000 users, 10,000 pending invitations; the
+//! largest workspace has 20,000 members and 2,000 invitations. Runs on SQLite, and on PostgreSQL
+//! when `BENCH_DATABASE_URL` (or `TEST_DATABASE_URL`) names a server where it may create a database.
+//!
+//! The load generator is built in (tokio + reqwest, one task per connection, a fixed duration),
+//! so that scenarios can carry a session cookie and fresh form bodies per request.
+
+use roster::server::auth::password::hash_blocking;
+use roster::server::db::{users, Db};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "bench password 1";
+const USERS: usize = 100_000;
+const WORKSPACES: usize = 50;
+const BIG_MEMBERS: usize = 20_000;
+const INVITES: usize = 10_000;
+const BIG_INVITES: usize = 2_000;
+const CONNECTIONS: usize = 16;
+const DURATION: Duration = Duration::from_secs(4);
+
+#[derive(Clone, Debug, serde::Serialize)]
+struct Line {
+    backend: String,
+    scenario: String,
+    connections: usize,
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    vs_healthz: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Runs `make` on `connections` tasks for `DURATION`; returns (requests, errors, rps, p50, p99).
+async fn load<F>(connections: usize, make: F) -> (usize, usize, f64, f64, f64)
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let make = Arc::new(make);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let deadline = start + DURATION;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (make, counter, latencies, errors) = (
+            make.clone(),
+            counter.clone(),
+            latencies.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let mut mine = Vec::new();
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let t = Instant::now();
+                match make(&client, n).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                mine.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            latencies.lock().unwrap().extend(mine);
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (
+        l.len(),
+        errors.load(Ordering::Relaxed),
+        l.len() as f64 / elapsed,
+        percentile(&l, 0.5),
+        percentile(&l, 0.99),
+    )
+}
+
+macro_rules! seed_with {
+    ($p:expr, $ws:expr, $hash:expr) => {{
+        let p = $p;
+        let now = roster::server::db::now();
+        let mut tx = p.begin().await.unwrap();
+        for chunk in (0..USERS).collect::<Vec<_>>().chunks(1000) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO users (id, email, name, password_hash, created_at) ");
+            q.push_values(chunk, |mut b, i| {
+                b.push_bind(format!("00000000-0000-4000-8000-{i:012}"))
+                    .push_bind(format!("user{i:06}@bench.example"))
+                    .push_bind(format!("User {i:06}"))
+                    .push_bind($hash.clone())
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+            let mut m = sqlx::QueryBuilder::new("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) ");
+            m.push_values(chunk, |mut b, i| {
+                let ws = if *i < BIG_MEMBERS { 0 } else { 1 + (i % (WORKSPACES - 1)) };
+                b.push_bind($ws[ws].clone())
+                    .push_bind(format!("00000000-0000-4000-8000-{i:012}"))
+                    .push_bind(format!("user{i:06}@bench.example"))
+                    .push_bind("workspace_viewer")
+                    .push_bind("manual")
+                    .push_bind(now);
+            });
+            m.build().execute(&mut *tx).await.unwrap();
+        }
+        for chunk in (0..INVITES).collect::<Vec<_>>().chunks(1000) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO pending_invites (email, invited_at, expires_at, token_hash, send_count) ");
+            q.push_values(chunk, |mut b, i| {
+                b.push_bind(format!("invitee{i:06}@bench.example"))
+                    .push_bind(now)
+                    .push_bind(now + 7 * 86_400)
+                    .push_bind(format!("{i:064}"))
+                    .push_bind(0_i32);
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+            let mut w = sqlx::QueryBuilder::new("INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role) ");
+            w.push_values(chunk, |mut b, i| {
+                let ws = if *i < BIG_INVITES { 0 } else { 1 + (i % (WORKSPACES - 1)) };
+                b.push_bind(format!("invitee{i:06}@bench.example")).push_bind($ws[ws].clone()).push_bind("workspace_viewer");
+            });
+            w.build().execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }};
+}
+
+const INSERT_WORKSPACE: &str =
+    "INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, $3, 0)";
+
+async fn seed(db: &Db) -> String {
+    let hash = tokio::task::spawn_blocking(|| hash_blocking(PASSWORD))
+        .await
+        .unwrap()
+        .unwrap();
+    let boot = users::bootstrap_admin(
+        db,
+        &users::BootstrapAdmin {
+            email: "admin@bench.example",
+            name: "Admin",
+            password_hash: Some(&hash),
+            must_change_password: false,
+            temp_password_expires_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    let org = roster::server::db::workspaces::get(db, &boot.workspace_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id;
+    let mut ws = vec![boot.workspace_id.clone()];
+    for i in 1..WORKSPACES {
+        let id = format!("10000000-0000-4000-8000-{i:012}");
+        match db {
+            Db::Sqlite(p) => sqlx::query(INSERT_WORKSPACE)
+                .bind(&id)
+                .bind(&org)
+                .bind(format!("Workspace {i}"))
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Db::Postgres(p) => sqlx::query(INSERT_WORKSPACE)
+                .bind(&id)
+                .bind(&org)
+                .bind(format!("Workspace {i}"))
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap();
+        ws.push(id);
+    }
+    match db {
+        Db::Sqlite(p) => seed_with!(p, ws, hash),
+        Db::Postgres(p) => seed_with!(p, ws, hash),
+    }
+    boot.workspace_id
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    pid: u32,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(url: &str) -> (Server, Duration) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let t = Instant::now();
+    let child = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/release/roster"
+    ))
+    .arg("serve")
+    .env("DATABASE_URL", url)
+    .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+    .env("PUBLIC_URL", &base)
+    .env(
+        "SITE_ROOT",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/site"),
+    )
+    .env("INVITES_PER_DAY", "100000")
+    .env("LOGIN_MAX_FAILURES_PER_IP", "100000")
+    .env("RUST_LOG", "error")
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("target/release/roster (run `cargo leptos build --release` first)");
+    let pid = child.id();
+    let server = Server {
+        child,
+        base: base.clone(),
+        pid,
+    };
+    let c = reqwest::Client::new();
+    loop {
+        if let Ok(r) = c.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "roster did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    (server, t.elapsed())
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration) {
+    let t = Instant::now();
+    let ws = seed(&db).await;
+    eprintln!("[{name}] seeded in {:.1}s", t.elapsed().as_secs_f64());
+    db.close().await;
+    let (server, startup) = start(url).await;
+    let base = server.base.clone();
+    let login = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("email", "admin@bench.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let peak_rss = Arc::new(Mutex::new(0.0_f64));
+    let sampler = {
+        let (peak, pid) = (peak_rss.clone(), server.pid);
+        tokio::spawn(async move {
+            loop {
+                let r = rss_mb(pid);
+                {
+                    let mut p = peak.lock().unwrap();
+                    *p = p.max(r);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+
+    let mut lines = Vec::new();
+    let mut record =
+        |scenario: &str, conns: usize, r: (usize, usize, f64, f64, f64), base_rps: f64| {
+            let line = Line {
+                backend: name.into(),
+                scenario: scenario.into(),
+                connections: conns,
+                requests: r.0,
+                errors: r.1,
+                rps: r.2,
+                p50_ms: r.3,
+                p99_ms: r.4,
+                vs_healthz: if base_rps > 0.0 { r.2 / base_rps } else { 1.0 },
+            };
+            eprintln!(
+                "[{name}] {scenario}: {:.0} rps, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+                line.rps, line.p50_ms, line.p99_ms, line.errors
+            );
+            lines.push(line);
+        };
+    let url_of = |p: &str| format!("{base}{p}");
+
+    let u = url_of("/healthz");
+    let health = load(CONNECTIONS, move |c, _| c.get(&u)).await;
+    let base_rps = health.2;
+    record("healthz (baseline)", CONNECTIONS, health, base_rps);
+
+    let list = |page: &'static str, q: &'static str| {
+        let (u, cookie, ws) = (url_of("/api/members/list"), cookie.clone(), ws.clone());
+        move |c: &reqwest::Client, _| {
+            c.post(&u).header("cookie", &cookie).form(&[
+                ("workspace_id", ws.as_str()),
+                ("page", page),
+                ("q", q),
+            ])
+        }
+    };
+    record(
+        "members list, page 1",
+        CONNECTIONS,
+        load(CONNECTIONS, list("1", "")).await,
+        base_rps,
+    );
+    record(
+        "members list, page 400",
+        CONNECTIONS,
+        load(CONNECTIONS, list("400", "")).await,
+        base_rps,
+    );
+    record(
+        "members list, search",
+        CONNECTIONS,
+        load(CONNECTIONS, list("1", "user01234")).await,
+        base_rps,
+    );
+    let (u, ck, w) = (url_of("/members"), cookie.clone(), ws.clone());
+    record(
+        "/members server-rendered",
+        CONNECTIONS,
+        load(CONNECTIONS, move |c, _| {
+            c.get(format!("{u}?workspace={w}")).header("cookie", &ck)
+        })
+        .await,
+        base_rps,
+    );
+    let (u, ck, w) = (url_of("/api/invites/create"), cookie.clone(), ws.clone());
+    record(
+        "invite",
+        CONNECTIONS,
+        load(CONNECTIONS, move |c, n| {
+            c.post(&u).header("cookie", &ck).form(&[
+                ("workspace_id", w.as_str()),
+                ("emails", &format!("new{n}@bench.example")),
+                ("role", "workspace_viewer"),
+            ])
+        })
+        .await,
+        base_rps,
+    );
+    let (u, ck, w) = (url_of("/api/admin/users"), cookie.clone(), ws.clone());
+    record(
+        "add user",
+        CONNECTIONS,
+        load(CONNECTIONS, move |c, n| {
+            c.post(&u).header("cookie", &ck).form(&[
+                ("workspace_id", w.as_str()),
+                ("email", &format!("added{n}@bench.example")),
+                ("password", "a fine bench password"),
+                ("role", "workspace_viewer"),
+            ])
+        })
+        .await,
+        base_rps,
+    );
+    let u = url_of("/api/auth/login");
+    record(
+        "password sign-in",
+        CONNECTIONS,
+        load(CONNECTIONS, move |c, n| {
+            c.post(&u).form(&[
+                ("email", format!("user{:06}@bench.example", n % USERS)),
+                ("password", PASSWORD.to_string()),
+            ])
+        })
+        .await,
+        base_rps,
+    );
+    // The members list while 50 sign-ins hash passwords at once.
+    let u = url_of("/api/auth/login");
+    let hashing = tokio::spawn(load(50, move |c, n| {
+        c.post(&u).form(&[
+            ("email", format!("user{:06}@bench.example", n % USERS)),
+            ("password", PASSWORD.to_string()),
+        ])
+    }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    record(
+        "members list, 50 sign-ins hashing",
+        CONNECTIONS,
+        load(CONNECTIONS, list("1", "")).await,
+        base_rps,
+    );
+    let _ = hashing.await;
+    sampler.abort();
+    let peak = *peak_rss.lock().unwrap();
+    drop(server);
+    (lines, peak, startup)
+}
+
+fn find(lines: &[Line], backend: &str, scenario: &str) -> Line {
+    lines
+        .iter()
+        .find(|l| l.backend == backend && l.scenario == scenario)
+        .cloned()
+        .expect("scenario")
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("roster-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite_url = format!("sqlite://{}/bench.db", dir.display());
+    let db = Db::connect(&sqlite_url).await.unwrap();
+    db.migrate().await.unwrap();
+    let (mut lines, sqlite_rss, sqlite_start) = run_backend("sqlite", &sqlite_url, db).await;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut pg = None;
+    if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .or_else(|| std::env::var("TEST_DATABASE_URL").ok())
+        .filter(|u| !u.is_empty())
+    {
+        let name = format!("roster_bench_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+        let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        let (pg_lines, rss, startup) = run_backend("postgres", &url, db).await;
+        lines.extend(pg_lines);
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        pg = Some((rss, startup));
+    } else {
+        eprintln!("PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL");
+    }
+
+    let wasm_br = std::fs::metadata(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/site/pkg/roster.wasm.br"
+    ))
+    .map(|m| m.len())
+    .unwrap_or(0);
+
+    println!(
+        "\n{:<10} {:<38} {:>9} {:>9} {:>9} {:>8} {:>7}",
+        "backend", "scenario", "req/s", "p50 ms", "p99 ms", "×healthz", "errors"
+    );
+    for l in &lines {
+        println!(
+            "{:<10} {:<38} {:>9.0} {:>9.2} {:>9.2} {:>8.3} {:>7}",
+            l.backend, l.scenario, l.rps, l.p50_ms, l.p99_ms, l.vs_healthz, l.errors
+        );
+    }
+
+    let p1 = find(&lines, "sqlite", "members list, page 1");
+    let deep = find(&lines, "sqlite", "members list, page 400");
+    let search = find(&lines, "sqlite", "members list, search");
+    let ssr = find(&lines, "sqlite", "/members server-rendered");
+    let busy = find(&lines, "sqlite", "members list, 50 sign-ins hashing");
+    let peak_rss = pg.map(|(r, _)| r.max(sqlite_rss)).unwrap_or(sqlite_rss);
+    let budgets = vec![
+        (
+            "members list page 1 ≥ 20% of /healthz throughput (SQLite, 16 connections)",
+            p1.vs_healthz >= 0.2,
+            format!("{:.1}%", p1.vs_healthz * 100.0),
+        ),
+        (
+            "members list page 1 p99 < 20 ms (SQLite)",
+            p1.p99_ms < 20.0,
+            format!("{:.1} ms", p1.p99_ms),
+        ),
+        (
+            "deep page within 30% of page 1",
+            deep.rps >= 0.7 * p1.rps,
+            format!("{:.0}%", deep.rps / p1.rps * 100.0),
+        ),
+        (
+            "search within 30% of page 1",
+            search.rps >= 0.7 * p1.rps,
+            format!("{:.0}%", search.rps / p1.rps * 100.0),
+        ),
+        (
+            "/members server-rendered p99 < 30 ms",
+            ssr.p99_ms < 30.0,
+            format!("{:.1} ms", ssr.p99_ms),
+        ),
+        (
+            "members list p99 < 50 ms while 50 sign-ins hash",
+            busy.p99_ms < 50.0,
+            format!("{:.1} ms", busy.p99_ms),
+        ),
+        (
+            "release wasm ≤ 250 KB brotli",
+            wasm_br > 0 && wasm_br <= 250 * 1024,
+            format!("{:.0} KB", wasm_br as f64 / 1024.0),
+        ),
+        (
+            "server memory < 100 MB resident under load",
+            peak_rss < 100.0,
+            format!("{peak_rss:.0} MB"),
+        ),
+        (
+            "start to /readyz < 1 s on the data set",
+            sqlite_start < Duration::from_secs(1),
+            format!("{:.0} ms", sqlite_start.as_secs_f64() * 1000.0),
+        ),
+    ];
+    println!("\nbudgets");
+    for (name, ok, value) in &budgets {
+        println!("  [{}] {name}: {value}", if *ok { "pass" } else { "FAIL" });
+    }
+    let results = json!({
+        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
+        "lines": lines,
+        "budgets": budgets.iter().map(|(n, ok, v)| json!({"budget": n, "pass": ok, "value": v})).collect::<Vec<Value>>(),
+        "startup_ms": { "sqlite": sqlite_start.as_millis() as u64, "postgres": pg.map(|(_, s)| s.as_millis() as u64) },
+        "peak_rss_mb": peak_rss,
+        "wasm_brotli_bytes": wasm_br,
+    });
+    std::fs::write(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/results.json"),
+        serde_json::to_string_pretty(&results).unwrap(),
+    )
+    .unwrap();
+    println!("\nwritten: benches/results.json");
+}
