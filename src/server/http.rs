@@ -242,6 +242,12 @@ async fn current_user(
                 && user.session_version == auth.session_version
                 && db::now() - auth.signed_in_at < lifetime =>
         {
+            // Without a write, the store would end the session `SESSION_IDLE_HOURS` after the
+            // last change rather than the last request; one write per 5 minutes is enough.
+            let seen: i64 = session.get(SEEN_KEY).await.ok().flatten().unwrap_or(0);
+            if db::now() - seen > 300 {
+                session.insert(SEEN_KEY, db::now()).await?;
+            }
             Ok(Some(user))
         }
         _ => {
@@ -251,6 +257,9 @@ async fn current_user(
         }
     }
 }
+
+/// When this session last extended its idle expiry (Unix seconds).
+const SEEN_KEY: &str = "seen";
 
 const ALLOWED_WHILE_RESTRICTED: &[&str] = &[
     "/api/auth/change_password",

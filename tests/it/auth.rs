@@ -407,3 +407,31 @@ async fn signed_in_user_visiting_login_goes_to_members(app: TestApp) {
         "members page is rendered for the user on the server"
     );
 }
+
+both_backends!(
+    activity_extends_the_idle_expiry,
+    activity_extends_the_idle_expiry
+);
+async fn activity_extends_the_idle_expiry(app: TestApp) {
+    app.seed_admin("admin@example.com").await;
+    let c = app.signed_in("admin@example.com").await;
+    let sql = match app.backend {
+        crate::common::Backend::Sqlite => "SELECT CAST(strftime('%s', substr(expiry_date, 1, 19)) AS INTEGER) FROM sessions",
+        crate::common::Backend::Postgres => {
+            "SELECT CAST(EXTRACT(EPOCH FROM expiry_date) AS BIGINT) FROM sessions"
+        }
+    };
+    let at_sign_in = app.scalar(sql, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The first request after sign-in pushes the server-side expiry forward (idle timeout)...
+    assert_eq!(
+        app.post(&c, "/api/auth/me", &[]).await.body["email"],
+        "admin@example.com"
+    );
+    let extended = app.scalar(sql, &[]).await;
+    assert!(extended > at_sign_in, "{extended} > {at_sign_in}");
+    // ...and requests within the next 5 minutes do not write again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.post(&c, "/api/auth/me", &[]).await;
+    assert_eq!(app.scalar(sql, &[]).await, extended);
+}
