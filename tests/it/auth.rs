@@ -416,7 +416,9 @@ async fn activity_extends_the_idle_expiry(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let c = app.signed_in("admin@example.com").await;
     let sql = match app.backend {
-        crate::common::Backend::Sqlite => "SELECT CAST(strftime('%s', substr(expiry_date, 1, 19)) AS INTEGER) FROM sessions",
+        crate::common::Backend::Sqlite => {
+            "SELECT CAST(strftime('%s', substr(expiry_date, 1, 19)) AS INTEGER) FROM sessions"
+        }
         crate::common::Backend::Postgres => {
             "SELECT CAST(EXTRACT(EPOCH FROM expiry_date) AS BIGINT) FROM sessions"
         }
