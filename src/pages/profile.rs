@@ -25,7 +25,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
                     Ok(list) => view! {
                         <ul data-testid="identities">
-                            {list.identities.iter().cloned().map(|i| {
+                            {list.identities.iter().map(|i| {
                                 let (issuer, subject) = (i.issuer.clone(), i.subject.clone());
                                 view! {
                                     <li>

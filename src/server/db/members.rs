@@ -238,14 +238,6 @@ pub async fn remove(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_pattern_escapes_wildcards() {
-        assert_eq!(super::like_pattern(" Ada_% "), "%ada\\_\\%%");
-    }
-}
-
 /// The user's role in the workspace, if they are a member.
 pub async fn role_of(
     db: &Db,
@@ -290,4 +282,12 @@ pub async fn add(
         tx.commit().await?;
         Ok(n > 0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(super::like_pattern(" Ada_% "), "%ada\\_\\%%");
+    }
 }
