@@ -712,6 +712,23 @@ async fn email_committed_before_a_crash_is_delivered_after_restart(app: TestApp)
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Its one attempt has failed and released the row (no lease held) when it dies.
+    let mut released = false;
+    for _ in 0..100 {
+        if app
+            .scalar(
+                "SELECT COUNT(*) FROM mail_outbox WHERE attempts >= 1 AND locked_until IS NULL",
+                &[],
+            )
+            .await
+            == 1
+        {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(released, "the first attempt was recorded");
     first.kill();
     assert_eq!(
         app.scalar(
