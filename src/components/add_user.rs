@@ -2,6 +2,7 @@
 
 use crate::api::admin::{AddUser, CreatedUser};
 use crate::components::copy_to_clipboard;
+use crate::components::WorkspaceRoleOptions;
 use crate::domain::password::{GENERATED_LEN, MIN_LEN};
 use crate::domain::WorkspaceRole;
 use leptos::prelude::*;
@@ -55,9 +56,7 @@ pub fn AddUserDialog(workspace_id: String, on_close: Callback<bool>) -> impl Int
                             </label>
                             <label>"Role"
                                 <select name="role" on:change=move |ev| role.set(event_target_value(&ev))>
-                                    {WorkspaceRole::ALL.iter().rev().map(|r| view! {
-                                        <option value=r.as_str() selected=*r == WorkspaceRole::WorkspaceViewer>{r.label()}</option>
-                                    }).collect_view()}
+                                    <WorkspaceRoleOptions selected=WorkspaceRole::WorkspaceViewer/>
                                 </select>
                                 <FieldError message=Signal::derive(move || field_error("role"))/>
                             </label>

@@ -2,6 +2,7 @@
 
 use crate::api::auth::WorkspaceDto;
 use crate::api::invites::{CreateInvites, InviteResultKind};
+use crate::components::WorkspaceRoleOptions;
 use crate::domain::{PlatformRole, WorkspaceRole};
 use leptos::prelude::*;
 
@@ -78,9 +79,7 @@ pub fn InviteDialog(
                             </label>
                             <label>"Role"
                                 <select name="role" on:change=move |ev| role.set(event_target_value(&ev))>
-                                    {WorkspaceRole::ALL.iter().rev().map(|r| view! {
-                                        <option value=r.as_str() selected=*r == WorkspaceRole::WorkspaceViewer>{r.label()}</option>
-                                    }).collect_view()}
+                                    <WorkspaceRoleOptions selected=WorkspaceRole::WorkspaceViewer/>
                                 </select>
                             </label>
                             <Show when=move || has_others>

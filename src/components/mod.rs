@@ -4,6 +4,19 @@ pub mod add_user;
 pub mod invite;
 pub mod nav;
 
+use crate::domain::WorkspaceRole;
+use leptos::prelude::*;
+
+/// The workspace roles as `<option>`s of a `<select>`, strongest first.
+#[component]
+pub fn WorkspaceRoleOptions(selected: WorkspaceRole) -> impl IntoView {
+    WorkspaceRole::ALL
+        .iter()
+        .rev()
+        .map(|r| view! { <option value=r.as_str() selected=*r == selected>{r.label()}</option> })
+        .collect_view()
+}
+
 /// Sends the browser to `path` with a full page load, so every resource (the signed-in user
 /// first) is fetched again from the server.
 pub fn full_reload_to(path: &str) {

@@ -6,9 +6,10 @@ use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
 use crate::app::use_me;
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
+use crate::components::WorkspaceRoleOptions;
 use crate::components::{copy_to_clipboard, full_reload_to};
 use crate::domain::time::{format_date, format_utc};
-use crate::domain::{can, Action, Actor, RoleSource, Target, WorkspaceRole};
+use crate::domain::{can, Action, Actor, RoleSource, Target};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -327,9 +328,7 @@ fn ActiveRow(
                         actions.set_role.dispatch(SetMemberRole { workspace_id: ws_id.clone(), user_id: user_id.clone(), role: select.value() });
                     }
                 >
-                    {WorkspaceRole::ALL.iter().rev().map(|r| view! {
-                        <option value=r.as_str() selected=*r == current_role>{r.label()}</option>
-                    }).collect_view()}
+                    <WorkspaceRoleOptions selected=current_role/>
                 </select>
             }.into_any()
         } else {
