@@ -13,15 +13,6 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
         .map(|n| n.get() as u32)
         .unwrap_or(2);
     PgPoolOptions::new()
-        // Statements are prepared once per connection; a generic plan cannot see LIMIT/OFFSET
-        // or the workspace, and would sort a whole workspace instead of merging two indexes.
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::Executor::execute(conn, "SET plan_cache_mode = force_custom_plan")
-                    .await
-                    .map(|_| ())
-            })
-        })
         .max_connections((cores * 5).max(10))
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
