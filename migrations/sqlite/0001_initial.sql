@@ -41,7 +41,10 @@ CREATE TABLE workspaces (
     id TEXT PRIMARY KEY NOT NULL,
     org_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- Kept by the triggers below, so that showing a workspace's size never counts its rows.
+    member_count BIGINT NOT NULL DEFAULT 0,
+    invite_count BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX workspaces_org ON workspaces (org_id);
 
@@ -50,7 +53,10 @@ CREATE TABLE workspace_members (
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- The member's email, copied from users (emails never change) so that a page of a
     -- workspace's members in email order is an index range, whatever the workspace's size.
+    -- Compared bytewise: pages and searches are ranges of it.
     email TEXT NOT NULL,
+    -- lower(users.name), kept by triggers: a search by the start of a name is an index range.
+    name_key TEXT NOT NULL DEFAULT '',
     role TEXT NOT NULL CHECK (role IN ('workspace_admin', 'workspace_editor', 'workspace_viewer')),
     role_source TEXT NOT NULL CHECK (role_source IN ('manual', 'invite', 'idp', 'admin_create')),
     invited_by TEXT REFERENCES users (id) ON DELETE SET NULL,
@@ -60,6 +66,7 @@ CREATE TABLE workspace_members (
 CREATE INDEX workspace_members_user ON workspace_members (user_id);
 CREATE INDEX workspace_members_role ON workspace_members (workspace_id, role);
 CREATE INDEX workspace_members_email ON workspace_members (workspace_id, email);
+CREATE INDEX workspace_members_name ON workspace_members (workspace_id, name_key, email);
 
 CREATE TABLE pending_invites (
     email TEXT PRIMARY KEY NOT NULL,
@@ -81,6 +88,25 @@ CREATE TABLE pending_invite_workspaces (
     PRIMARY KEY (email, workspace_id)
 );
 CREATE INDEX pending_invite_workspaces_ws ON pending_invite_workspaces (workspace_id, email);
+
+-- Derived columns and counters, kept by the database so that no write path can forget them.
+CREATE TRIGGER workspace_members_added AFTER INSERT ON workspace_members BEGIN
+    UPDATE workspace_members SET name_key = (SELECT lower(name) FROM users WHERE id = NEW.user_id)
+        WHERE workspace_id = NEW.workspace_id AND user_id = NEW.user_id;
+    UPDATE workspaces SET member_count = member_count + 1 WHERE id = NEW.workspace_id;
+END;
+CREATE TRIGGER workspace_members_removed AFTER DELETE ON workspace_members BEGIN
+    UPDATE workspaces SET member_count = member_count - 1 WHERE id = OLD.workspace_id;
+END;
+CREATE TRIGGER users_renamed AFTER UPDATE OF name ON users BEGIN
+    UPDATE workspace_members SET name_key = lower(NEW.name) WHERE user_id = NEW.id;
+END;
+CREATE TRIGGER invite_workspace_added AFTER INSERT ON pending_invite_workspaces BEGIN
+    UPDATE workspaces SET invite_count = invite_count + 1 WHERE id = NEW.workspace_id;
+END;
+CREATE TRIGGER invite_workspace_removed AFTER DELETE ON pending_invite_workspaces BEGIN
+    UPDATE workspaces SET invite_count = invite_count - 1 WHERE id = OLD.workspace_id;
+END;
 
 -- No foreign keys: the history outlives the users and workspaces it names.
 CREATE TABLE audit_log (

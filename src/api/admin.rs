@@ -80,7 +80,7 @@ pub async fn add_user(
         .into());
     }
     if !can_grant(
-        &caller.actor,
+        caller.actor().await?,
         Grant::Workspace(role),
         Target::Workspace {
             workspace_id: &ws.id,

@@ -35,7 +35,8 @@ pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
     use crate::server::AppError;
     let caller = caller().await?;
     let db = &caller.state.db;
-    let rows = if can(&caller.actor, Action::ViewAudit, Target::Platform) {
+    let actor = caller.actor().await?;
+    let rows = if can(actor, Action::ViewAudit, Target::Platform) {
         audit::list(db, audit::AuditScope::Everything, before, AUDIT_PAGE_SIZE).await
     } else {
         let visible: Vec<String> = workspaces::list_for_user(db, &caller.user.id)
@@ -44,7 +45,7 @@ pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
             .into_iter()
             .filter(|w| {
                 can(
-                    &caller.actor,
+                    actor,
                     Action::ViewAudit,
                     Target::Workspace {
                         workspace_id: &w.id,

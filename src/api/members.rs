@@ -35,19 +35,25 @@ pub struct MemberDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembersPage {
     pub members: Vec<MemberDto>,
-    pub total: i64,
-    pub page: i64,
-    pub page_size: i64,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+    /// The workspace's active members and invitations (pending or expired), whatever the filter.
+    pub member_count: i64,
+    pub invite_count: i64,
 }
 
-/// One page (50 rows) of a workspace's members and invitations, searched by email or name and
-/// filtered by `status` (`all`, `active`, `pending`, `expired`) on the server.
+/// The longest search accepted.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// One page (50 rows) of a workspace's members and invitations in email order, filtered by
+/// `status` (`all`, `active`, `pending`, `expired`) and searched by the start of an email
+/// address or of a name. `after` is the `next` of the previous page.
 #[server(prefix = "/api", endpoint = "members/list")]
 pub async fn list_members(
     workspace_id: String,
     q: Option<String>,
-    page: Option<i64>,
     status: Option<String>,
+    after: Option<String>,
 ) -> Result<MembersPage, ApiError> {
     use crate::domain::Action;
     use crate::server::auth::caller;
@@ -55,8 +61,15 @@ pub async fn list_members(
     use crate::server::AppError;
     let caller = caller().await?;
     let ws = caller.workspace(&workspace_id, Action::ViewMembers).await?;
-    let page = page.unwrap_or(1).clamp(1, 1_000_000);
     let q = q.unwrap_or_default();
+    let q = q.trim();
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid_field(
+            "q",
+            format!("search with at most {MAX_SEARCH_CHARS} characters"),
+        )
+        .into());
+    }
     let filter = match status.as_deref().unwrap_or("all") {
         "all" | "" => StatusFilter::All,
         "active" => StatusFilter::Active,
@@ -68,10 +81,25 @@ pub async fn list_members(
             )
         }
     };
-    let offset = (page - 1) * PAGE_SIZE;
-    let (rows, total) = members::list(&caller.state.db, &ws.id, &q, filter, PAGE_SIZE, offset)
-        .await
-        .map_err(AppError::from)?;
+    let after = match after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(members::Cursor::decode(a).ok_or_else(|| {
+            AppError::invalid_field(
+                "after",
+                "this page link is not valid; go back to the first page",
+            )
+        })?),
+    };
+    let (rows, next) = members::list(
+        &caller.state.db,
+        &ws.id,
+        q,
+        filter,
+        after.as_ref(),
+        PAGE_SIZE,
+    )
+    .await
+    .map_err(AppError::from)?;
     let now = crate::server::db::now();
     let members = rows
         .into_iter()
@@ -96,9 +124,9 @@ pub async fn list_members(
         .collect();
     Ok(MembersPage {
         members,
-        total,
-        page,
-        page_size: PAGE_SIZE,
+        next: next.as_ref().map(members::Cursor::encode),
+        member_count: ws.member_count,
+        invite_count: ws.invite_count,
     })
 }
 

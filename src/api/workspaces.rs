@@ -30,7 +30,7 @@ pub async fn list_orgs() -> Result<Vec<OrgDto>, ApiError> {
     use crate::server::db::workspaces;
     use crate::server::AppError;
     let caller = caller().await?;
-    let rows = if caller.actor.is_platform_admin() {
+    let rows = if caller.actor().await?.is_platform_admin() {
         workspaces::list_orgs_all(&caller.state.db).await
     } else {
         workspaces::list_orgs_administered(&caller.state.db, &caller.user.id).await
@@ -53,7 +53,11 @@ pub async fn create_org(name: String) -> Result<OrgDto, ApiError> {
     use crate::server::db::workspaces;
     use crate::server::AppError;
     let caller = caller().await?;
-    if !can(&caller.actor, Action::CreateOrganization, Target::Platform) {
+    if !can(
+        caller.actor().await?,
+        Action::CreateOrganization,
+        Target::Platform,
+    ) {
         return Err(AppError::Forbidden("only platform admins create organizations").into());
     }
     let name = parse_name(&name)?;
@@ -84,7 +88,7 @@ pub async fn create_workspace(org_id: String, name: String) -> Result<WorkspaceD
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound("no such organization"))?;
     if !can(
-        &caller.actor,
+        caller.actor().await?,
         Action::CreateWorkspace,
         Target::Organization { org_id: &org.id },
     ) {

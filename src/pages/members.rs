@@ -127,7 +127,9 @@ fn WorkspaceMembers(
 
     let q = RwSignal::new(String::new());
     let status = RwSignal::new("all".to_string());
-    let page = RwSignal::new(1_i64);
+    // The `after` cursor of every page visited so far: the last is the page shown; Previous
+    // pops it (keyset pages can only be walked forward on the server).
+    let pages = RwSignal::new(vec![None::<String>]);
     let reload = RwSignal::new(0_u32);
     let ws_id = ws.id.clone();
     let members = Resource::new(
@@ -135,12 +137,12 @@ fn WorkspaceMembers(
             (
                 ws_id.clone(),
                 q.get(),
-                page.get(),
                 status.get(),
+                pages.with(|p| p.last().cloned().flatten()),
                 reload.get(),
             )
         },
-        |(ws, q, page, status, _)| list_members(ws, Some(q), Some(page), Some(status)),
+        |(ws, q, status, after, _)| list_members(ws, Some(q), Some(status), after),
     );
 
     let actions = RowActions {
@@ -188,11 +190,11 @@ fn WorkspaceMembers(
                 placeholder="Search by name or email"
                 aria-label="Search members"
                 data-testid="member-search"
-                on:input=move |ev| { q.set(event_target_value(&ev)); page.set(1); }
+                on:input=move |ev| { q.set(event_target_value(&ev)); pages.set(vec![None]); }
             />
             <label class="inline">
                 <span class="sr-only">"Status"</span>
-                <select data-testid="status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
+                <select data-testid="status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); pages.set(vec![None]); }>
                     <option value="all">"Everyone"</option>
                     <option value="active">"Active"</option>
                     <option value="pending">"Pending invitations"</option>
@@ -247,8 +249,14 @@ fn WorkspaceMembers(
                     <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
                 }.into_any(),
                 Ok(p) => {
-                    let pages = ((p.total + p.page_size - 1) / p.page_size).max(1);
-                    let current = p.page;
+                    let current = pages.with_untracked(|p| p.len());
+                    let next = p.next.clone();
+                    let has_next = next.is_some();
+                    let counts = format!(
+                        "{} · {} · page {current}",
+                        plural(p.member_count, "member", "members"),
+                        plural(p.invite_count, "invitation", "invitations"),
+                    );
                     view! {
                         <div class="table-wrap">
                             <table data-testid="members-table">
@@ -261,9 +269,11 @@ fn WorkspaceMembers(
                             </table>
                         </div>
                         <div class="pager">
-                            <span class="muted">{format!("{} row(s) · page {current} of {pages}", p.total)}</span>
-                            <button class="button secondary" disabled=current <= 1 on:click=move |_| page.set(current - 1)>"Previous"</button>
-                            <button class="button secondary" disabled=current >= pages on:click=move |_| page.set(current + 1)>"Next"</button>
+                            <span class="muted" data-testid="member-counts">{counts}</span>
+                            <button class="button secondary" disabled=current <= 1 on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+                            <button class="button secondary" data-testid="next-page" disabled=!has_next on:click=move |_| {
+                                if let Some(n) = next.clone() { pages.update(|p| p.push(Some(n))); }
+                            }>"Next"</button>
                         </div>
                     }.into_any()
                 }
@@ -482,4 +492,28 @@ fn CreateSection(actor: Actor) -> impl IntoView {
             </Show>
         </section>
     }.into_any()
+}
+
+/// "1 member", "20,000 members".
+fn plural(n: i64, one: &str, many: &str) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && c.is_ascii_digit() && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(super::plural(1, "member", "members"), "1 member");
+        assert_eq!(super::plural(0, "member", "members"), "0 members");
+        assert_eq!(super::plural(20_000, "member", "members"), "20,000 members");
+        assert_eq!(super::plural(1_234_567, "x", "xs"), "1,234,567 xs");
+    }
 }

@@ -83,8 +83,8 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
             workspace_id: &ws.id,
             org_id: &ws.org_id,
         };
-        if !can(&caller.actor, Action::Invite, target)
-            || !can_grant(&caller.actor, Grant::Workspace(role), target)
+        if !can(caller.actor().await?, Action::Invite, target)
+            || !can_grant(caller.actor().await?, Grant::Workspace(role), target)
         {
             return Err(AppError::Forbidden(
                 "you may not invite people to one of these workspaces",
@@ -102,7 +102,7 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
                     "choose platform_admin or platform_operator",
                 )
             })?;
-            if !can_grant(&caller.actor, Grant::Platform(r), Target::Platform) {
+            if !can_grant(caller.actor().await?, Grant::Platform(r), Target::Platform) {
                 return Err(AppError::Forbidden(
                     "only platform admins grant platform roles",
                 ));

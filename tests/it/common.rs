@@ -290,6 +290,45 @@ impl TestApp {
         }
     }
 
+    /// Every row of a workspace's members list for a status and search, following `next` from
+    /// page to page; each page must succeed.
+    pub async fn list_members(
+        &self,
+        client: &reqwest::Client,
+        ws: &str,
+        status: &str,
+        q: &str,
+    ) -> Vec<Value> {
+        let mut rows = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self
+                .post(
+                    client,
+                    "/api/members/list",
+                    &[
+                        ("workspace_id", ws),
+                        ("status", status),
+                        ("q", q),
+                        ("after", &after),
+                    ],
+                )
+                .await;
+            assert_eq!(page.status, 200, "{}", page.text);
+            rows.extend(
+                page.body["members"]
+                    .as_array()
+                    .expect("members")
+                    .iter()
+                    .cloned(),
+            );
+            match page.body["next"].as_str() {
+                Some(next) => after = next.to_string(),
+                None => return rows,
+            }
+        }
+    }
+
     pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> Reply {
         self.post(
             client,

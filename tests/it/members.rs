@@ -94,53 +94,130 @@ async fn members_list_is_searched_and_paginated_on_the_server(app: TestApp) {
         .await;
         app.exec("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), 'workspace_viewer', 'manual', 0)", &[ws, &id]).await;
     }
+    // Found by the start of both her email and her name, and listed once.
+    let ada = "00000000-0000-0000-0000-100000000000";
+    app.exec(
+        "INSERT INTO users (id, email, name, created_at) VALUES ($1, 'ada@example.com', 'Ada Lovelace', 0)",
+        &[ada],
+    )
+    .await;
+    app.exec("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, 'ada@example.com', 'workspace_viewer', 'manual', 0)", &[ws, ada]).await;
     let admin = app.signed_in("admin@example.com").await;
     let p1 = app
         .post(&admin, "/api/members/list", &[("workspace_id", ws)])
         .await;
     assert_eq!(p1.status, 200, "{}", p1.text);
-    assert_eq!(p1.body["total"], 121);
+    assert_eq!(p1.body["member_count"], 122);
+    assert_eq!(p1.body["invite_count"], 0);
     assert_eq!(p1.body["members"].as_array().unwrap().len(), 50);
-    assert_eq!(p1.body["members"][0]["email"], "admin@example.com");
-    let p3 = app
+    assert_eq!(p1.body["members"][0]["email"], "ada@example.com");
+    assert_eq!(p1.body["members"][1]["email"], "admin@example.com");
+    let p2 = app
         .post(
             &admin,
             "/api/members/list",
-            &[("workspace_id", ws), ("page", "3")],
+            &[
+                ("workspace_id", ws),
+                ("after", p1.body["next"].as_str().unwrap()),
+            ],
         )
         .await;
-    assert_eq!(p3.body["members"].as_array().unwrap().len(), 21);
-    assert_eq!(p3.body["members"][20]["email"], "member119@example.com");
+    assert_eq!(p2.body["members"][0]["email"], "member048@example.com");
 
-    let search = app
-        .post(
-            &admin,
-            "/api/members/list",
-            &[("workspace_id", ws), ("q", "MEMBER 10")],
-        )
-        .await;
+    // Following `next` visits every row once, in email order.
+    let all = app.list_members(&admin, ws, "all", "").await;
+    let emails: Vec<&str> = all.iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails.len(), 122);
+    let mut sorted = emails.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(emails, sorted);
+    assert_eq!(emails[121], "member119@example.com");
+
+    let by_name = app.list_members(&admin, ws, "all", "MEMBER 10").await;
+    let names: Vec<&str> = by_name
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        search.body["total"], 10,
-        "names Member 100..109: {}",
-        search.text
+        names,
+        (100..110)
+            .map(|i| format!("Member {i}"))
+            .collect::<Vec<_>>(),
+        "by the start of the name"
     );
-    let by_email = app
+    assert_eq!(
+        app.list_members(&admin, ws, "all", "member007@")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.list_members(&admin, ws, "all", "  Member1  ")
+            .await
+            .len(),
+        20,
+        "member100..119 by email"
+    );
+    let ada_rows = app.list_members(&admin, ws, "all", "ada").await;
+    assert_eq!(ada_rows.len(), 1, "{ada_rows:?}");
+    assert_eq!(ada_rows[0]["name"], "Ada Lovelace");
+    assert_eq!(
+        app.list_members(&admin, ws, "all", "lovelace").await.len(),
+        0,
+        "only the start of a name"
+    );
+    // A search of 70 rows still pages: 50, then 20.
+    let many = app
         .post(
             &admin,
             "/api/members/list",
-            &[("workspace_id", ws), ("q", "member007@")],
+            &[("workspace_id", ws), ("q", "member0")],
         )
         .await;
-    assert_eq!(by_email.body["total"], 1);
-    // LIKE wildcards are literal.
-    let wildcard = app
+    assert_eq!(many.body["members"].as_array().unwrap().len(), 50);
+    assert_eq!(
+        app.list_members(&admin, ws, "all", "member0").await.len(),
+        100
+    );
+    // Wildcards are plain characters.
+    assert_eq!(app.list_members(&admin, ws, "all", "%").await.len(), 0);
+    assert_eq!(app.list_members(&admin, ws, "all", "_").await.len(), 0);
+
+    // Bad input: a forged cursor, an overlong search.
+    let forged = app
         .post(
             &admin,
             "/api/members/list",
-            &[("workspace_id", ws), ("q", "%")],
+            &[("workspace_id", ws), ("after", "bm90IGEgY3Vyc29y")],
         )
         .await;
-    assert_eq!(wildcard.body["total"], 0);
+    assert_eq!(forged.status, 400, "{}", forged.text);
+    assert!(forged.body["fields"]["after"].is_string());
+    let long = "x".repeat(201);
+    let overlong = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("q", &long)],
+        )
+        .await;
+    assert_eq!(overlong.status, 400);
+    assert!(overlong.body["fields"]["q"].is_string());
+
+    // Removing a member updates the count.
+    let removed = app
+        .post(
+            &admin,
+            "/api/members/remove",
+            &[("workspace_id", ws), ("user_id", ada)],
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    let after = app
+        .post(&admin, "/api/members/list", &[("workspace_id", ws)])
+        .await;
+    assert_eq!(after.body["member_count"], 121);
 }
 
 both_backends!(workspace_and_org_creation, workspace_and_org_creation);

@@ -26,19 +26,20 @@ pub async fn request() -> Result<(AppState, RequestContext), AppError> {
 pub struct Caller {
     pub state: AppState,
     pub user: UserRow,
-    pub actor: Actor,
     pub ip: String,
+    /// Every role of the user, loaded when first asked for: a call about one workspace
+    /// needs only [`Caller::workspace`].
+    actor: tokio::sync::OnceCell<Actor>,
 }
 
 pub async fn caller() -> Result<Caller, AppError> {
     let (state, ctx) = request().await?;
     let user = ctx.user.ok_or(AppError::Unauthenticated)?;
-    let actor = users::load_actor(&state.db, &user).await?;
     Ok(Caller {
         state,
         user,
-        actor,
         ip: ctx.ip,
+        actor: tokio::sync::OnceCell::new(),
     })
 }
 
@@ -49,21 +50,49 @@ pub async fn session() -> Result<tower_sessions::Session, AppError> {
 }
 
 impl Caller {
+    /// Every role the caller holds.
+    pub async fn actor(&self) -> Result<&Actor, AppError> {
+        Ok(self
+            .actor
+            .get_or_try_init(|| users::load_actor(&self.state.db, &self.user))
+            .await?)
+    }
+
     /// Loads the workspace named by the request and checks `action` on it: 404 when it does
-    /// not exist, 403 when the caller may not.
+    /// not exist, 403 when the caller may not. One query: the workspace and the caller's roles
+    /// in it and in its organization, which are all that [`crate::domain::can`] consults for a
+    /// workspace target.
     pub async fn workspace(
         &self,
         workspace_id: &str,
         action: crate::domain::Action,
     ) -> Result<crate::server::db::workspaces::WorkspaceRow, AppError> {
-        let ws = crate::server::db::workspaces::get(&self.state.db, workspace_id)
-            .await?
-            .ok_or(AppError::NotFound("no such workspace"))?;
+        let (ws, org_role, workspace_role) = crate::server::db::workspaces::get_with_roles(
+            &self.state.db,
+            workspace_id,
+            &self.user.id,
+        )
+        .await?
+        .ok_or(AppError::NotFound("no such workspace"))?;
+        let actor = Actor {
+            user_id: self.user.id.clone(),
+            platform_role: self.user.platform_role(),
+            org_roles: org_role
+                .and_then(|r| r.parse().ok())
+                .map(|r| (ws.org_id.clone(), r))
+                .into_iter()
+                .collect(),
+            workspace_roles: workspace_role
+                .and_then(|r| r.parse().ok())
+                .map(|r| (ws.id.clone(), r))
+                .into_iter()
+                .collect(),
+        };
         let target = crate::domain::Target::Workspace {
             workspace_id: &ws.id,
             org_id: &ws.org_id,
         };
-        if !crate::domain::can(&self.actor, action, target) {
+        if !crate::domain::can(&actor, action, target) {
             return Err(AppError::Forbidden("you may not do this in this workspace"));
         }
         Ok(ws)

@@ -27,124 +27,164 @@ pub enum StatusFilter {
     Expired,
 }
 
-/// `%text%` for LIKE, with LIKE's own wildcards escaped.
-pub fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// Where a page of the members list starts: just after the row with this sort key. Rows are
+/// ordered by `(key, email, kind)`: `key` is the email, or in a search the lowercased name for
+/// people found by their name; `kind` puts a member before an invitation for the same email.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    pub key: String,
+    pub email: String,
+    pub kind: i64,
 }
 
-/// Active members and invitations of a workspace in one list ordered by email: one page, and the
-/// number of matches. Both sides are read in email order from their `(workspace_id, email)`
-/// indexes and merged, so a page costs the same in a workspace of 20 or of 20,000 members, and
-/// nothing is proportional to the whole table.
+impl Cursor {
+    /// The opaque `after` value handed to clients: URL-safe base64 of a JSON triple.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let json = serde_json::to_vec(&(&self.key, &self.email, self.kind)).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// `None` for anything [`Cursor::encode`] did not make.
+    pub fn decode(s: &str) -> Option<Cursor> {
+        use base64::Engine;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()?;
+        let (key, email, kind): (String, String, i64) = serde_json::from_slice(&json).ok()?;
+        matches!(kind, MEMBER | INVITATION).then_some(Cursor { key, email, kind })
+    }
+}
+
+const MEMBER: i64 = 0;
+const INVITATION: i64 = 1;
+
+/// Sorts after every string that starts with a given prefix (both backends compare bytewise).
+const PREFIX_END: char = '\u{10FFFF}';
+
+/// One page of a workspace's active members and invitations, and the cursor of the next page.
+///
+/// Every part of the query is an index range read in order — members by `(workspace_id,
+/// email)` or `(workspace_id, name_key, email)`, invitations by `(workspace_id, email)` — and
+/// the parts are merged, so a page costs the same at the start or deep in a workspace of 20 or
+/// of 20,000 members, searched or not. A search matches the start of an email address or of a
+/// name, whatever its case; a member found by both is listed once, by email.
 pub async fn list(
     db: &Db,
     workspace_id: &str,
-    q: &str,
+    search: &str,
     status: StatusFilter,
+    after: Option<&Cursor>,
     limit: i64,
-    offset: i64,
-) -> DbResult<(Vec<MemberRow>, i64)> {
-    let q = q.trim();
-    // Placeholders: $1 workspace, $2 search pattern, $3 now, $4 limit, $5 offset.
-    let searching = !q.is_empty();
-    let member_search = if searching {
-        " AND (m.email LIKE $2 ESCAPE '\\' OR lower(u.name) LIKE $2 ESCAPE '\\')"
-    } else {
-        ""
-    };
-    let invite_search = if searching {
-        " AND iw.email LIKE $2 ESCAPE '\\'"
-    } else {
-        ""
-    };
-    let (pending, expired) = (" AND i.expires_at > $3", " AND i.expires_at <= $3");
-    let members = format!(
-        "SELECT m.user_id AS user_id, m.email AS email, u.name AS name, m.role AS role, m.role_source AS role_source, \
-         m.joined_at AS at, NULL AS invited_by, NULL AS expires_at \
-         FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1{member_search}"
-    );
-    let invites = |expiry: &str| {
-        format!(
-            "SELECT NULL AS user_id, iw.email AS email, '' AS name, iw.workspace_role AS role, 'invite' AS role_source, \
-             i.invited_at AS at, inviter.email AS invited_by, i.expires_at AS expires_at \
-             FROM pending_invite_workspaces iw JOIN pending_invites i ON i.email = iw.email \
-             LEFT JOIN users inviter ON inviter.id = iw.invited_by_user_id \
-             WHERE iw.workspace_id = $1{invite_search}{expiry}"
-        )
-    };
-    let count_members = format!(
-        "SELECT COUNT(*) FROM workspace_members m{} WHERE m.workspace_id = $1{member_search}",
+) -> DbResult<(Vec<MemberRow>, Option<Cursor>)> {
+    // Placeholders: $1 workspace, $2 search, $3 the character after every prefix, $4..$6 cursor, $7 now, $8 limit.
+    let searching = !search.is_empty();
+    let range = |col: &str| {
         if searching {
-            " JOIN users u ON u.id = m.user_id"
+            format!(" AND {col} >= lower($2) AND {col} < lower($2) || $3")
         } else {
-            ""
+            String::new()
         }
+    };
+    // Each part starts at the cursor: `key >= $4` is the index range, and the row comparison
+    // skips the few rows whose key equals the cursor's.
+    let after_cursor = |key: &str, email: &str, kind: i64| {
+        if after.is_some() {
+            format!(" AND {key} >= $4 AND ({key}, {email}, CAST({kind} AS BIGINT)) > ($4, $5, $6)")
+        } else {
+            String::new()
+        }
+    };
+    let member_cols = "m.user_id AS user_id, m.email AS email, u.name AS name, m.role AS role, \
+         m.role_source AS role_source, m.joined_at AS at, CAST(NULL AS TEXT) AS invited_by, \
+         CAST(NULL AS BIGINT) AS expires_at";
+    let members_by_email = format!(
+        "SELECT {member_cols}, m.email AS sort_key, CAST({MEMBER} AS BIGINT) AS kind \
+         FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1{}{}",
+        range("m.email"),
+        after_cursor("m.email", "m.email", MEMBER)
     );
-    let count_invites = |expiry: &str| {
-        format!(
-            "SELECT COUNT(*) FROM pending_invite_workspaces iw{} WHERE iw.workspace_id = $1{invite_search}{expiry}",
-            if expiry.is_empty() { "" } else { " JOIN pending_invites i ON i.email = iw.email" }
-        )
+    let members_by_name = format!(
+        "SELECT {member_cols}, m.name_key AS sort_key, CAST({MEMBER} AS BIGINT) AS kind \
+         FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1{} \
+         AND NOT (m.email >= lower($2) AND m.email < lower($2) || $3){}",
+        range("m.name_key"),
+        after_cursor("m.name_key", "m.email", MEMBER)
+    );
+    let expiry = match status {
+        StatusFilter::Pending => " AND i.expires_at > $7",
+        StatusFilter::Expired => " AND i.expires_at <= $7",
+        _ => "",
     };
-    // Unused placeholders get a harmless mention, so that every statement binds all it is given.
-    let unused_search = if searching { "" } else { " AND $2 = $2" };
-    let (rows_sql, count_sql) = match status {
-        StatusFilter::All => (
-            format!(
-                "{members}{unused_search} AND $3 = $3 UNION ALL {}",
-                invites("")
-            ),
-            format!(
-                "SELECT ({count_members}) + ({}) WHERE 1 = 1{unused_search} AND $3 = $3",
-                count_invites("")
-            ),
-        ),
-        StatusFilter::Active => (
-            format!("{members}{unused_search} AND $3 = $3"),
-            format!("SELECT ({count_members}) WHERE 1 = 1{unused_search} AND $3 = $3"),
-        ),
-        StatusFilter::Pending => (
-            format!("{}{unused_search}", invites(pending)),
-            format!(
-                "SELECT ({}) WHERE 1 = 1{unused_search}",
-                count_invites(pending)
-            ),
-        ),
-        StatusFilter::Expired => (
-            format!("{}{unused_search}", invites(expired)),
-            format!(
-                "SELECT ({}) WHERE 1 = 1{unused_search}",
-                count_invites(expired)
-            ),
-        ),
+    let invitations = format!(
+        "SELECT CAST(NULL AS TEXT) AS user_id, iw.email AS email, '' AS name, iw.workspace_role AS role, \
+         'invite' AS role_source, i.invited_at AS at, inviter.email AS invited_by, \
+         i.expires_at AS expires_at, iw.email AS sort_key, CAST({INVITATION} AS BIGINT) AS kind \
+         FROM pending_invite_workspaces iw JOIN pending_invites i ON i.email = iw.email \
+         LEFT JOIN users inviter ON inviter.id = iw.invited_by_user_id \
+         WHERE iw.workspace_id = $1{}{expiry}{}",
+        range("iw.email"),
+        after_cursor("iw.email", "iw.email", INVITATION)
+    );
+    let mut parts = Vec::new();
+    if matches!(status, StatusFilter::All | StatusFilter::Active) {
+        parts.push(members_by_email);
+        if searching {
+            parts.push(members_by_name);
+        }
+    }
+    if status != StatusFilter::Active {
+        parts.push(invitations);
+    }
+    // Every placeholder is bound on both backends, so each gets a typed mention in the first
+    // part (PostgreSQL takes a parameter's type from its first use).
+    let mentions =
+        " AND CAST($2 AS TEXT) = CAST($2 AS TEXT) AND CAST($3 AS TEXT) = CAST($3 AS TEXT) \
+         AND CAST($4 AS TEXT) = CAST($4 AS TEXT) AND CAST($5 AS TEXT) = CAST($5 AS TEXT) \
+         AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT) AND CAST($7 AS BIGINT) = CAST($7 AS BIGINT)";
+    parts[0].push_str(mentions);
+    // A compound SELECT ordered as a whole: each part comes in index order, and they are merged.
+    let sql = format!(
+        "{} ORDER BY sort_key, email, kind LIMIT $8",
+        parts.join(" UNION ALL ")
+    );
+    let prefix_end = PREFIX_END.to_string();
+    let (c_key, c_email, c_kind) = match after {
+        Some(c) => (c.key.as_str(), c.email.as_str(), c.kind),
+        None => ("", "", 0),
     };
-    // A compound SELECT ordered as a whole: each side comes in index order and they are merged.
-    let rows_sql = format!("{rows_sql} ORDER BY email LIMIT $4 OFFSET $5");
-    let pattern = like_pattern(q);
-    let now = super::now();
-    with_pool!(db, p => {
-        let rows = sqlx::query_as::<_, MemberRow>(&rows_sql)
+    let mut rows: Vec<PageRow> = with_pool!(db, p => {
+        sqlx::query_as::<_, PageRow>(&sql)
             .bind(workspace_id)
-            .bind(&pattern)
-            .bind(now)
-            .bind(limit)
-            .bind(offset)
+            .bind(search)
+            .bind(&prefix_end)
+            .bind(c_key)
+            .bind(c_email)
+            .bind(c_kind)
+            .bind(super::now())
+            .bind(limit + 1)
             .fetch_all(p)
-            .await?;
-        let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(workspace_id)
-            .bind(&pattern)
-            .bind(now)
-            .fetch_one(p)
-            .await?;
-        Ok((rows, total))
-    })
+            .await?
+    });
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| Cursor {
+            key: r.sort_key.clone(),
+            email: r.row.email.clone(),
+            kind: r.kind,
+        })
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(|r| r.row).collect(), next))
+}
+
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    row: MemberRow,
+    sort_key: String,
+    kind: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,8 +326,30 @@ pub async fn add(
 
 #[cfg(test)]
 mod tests {
+    use super::Cursor;
+
     #[test]
-    fn like_pattern_escapes_wildcards() {
-        assert_eq!(super::like_pattern(" Ada_% "), "%ada\\_\\%%");
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = Cursor {
+            key: "ada lovelace".into(),
+            email: "ada@example.com".into(),
+            kind: 1,
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("not a cursor"), None);
+        assert_eq!(Cursor::decode(""), None);
+        let bad_kind = Cursor {
+            kind: 7,
+            ..Cursor::decode(
+                &Cursor {
+                    key: "a".into(),
+                    email: "a".into(),
+                    kind: 0,
+                }
+                .encode(),
+            )
+            .unwrap()
+        };
+        assert_eq!(Cursor::decode(&bad_kind.encode()), None);
     }
 }

@@ -9,6 +9,9 @@ pub struct WorkspaceRow {
     pub org_id: String,
     pub name: String,
     pub org_name: String,
+    /// Active members and invitations (pending or expired), kept by triggers.
+    pub member_count: i64,
+    pub invite_count: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,7 +21,7 @@ pub struct OrgRow {
 }
 
 const WORKSPACE_SELECT: &str =
-    "SELECT w.id, w.org_id, w.name, o.name AS org_name FROM workspaces w JOIN organizations o ON o.id = w.org_id";
+    "SELECT w.id, w.org_id, w.name, o.name AS org_name, w.member_count, w.invite_count FROM workspaces w JOIN organizations o ON o.id = w.org_id";
 
 /// How many workspaces a switcher lists at most.
 pub const LIST_LIMIT: i64 = 500;
@@ -26,6 +29,28 @@ pub const LIST_LIMIT: i64 = 500;
 pub async fn get(db: &Db, id: &str) -> DbResult<Option<WorkspaceRow>> {
     let sql = format!("{WORKSPACE_SELECT} WHERE w.id = $1");
     with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+/// A workspace with the roles `user_id` holds in it and in its organization: all that deciding
+/// an action on it needs, in one query.
+pub async fn get_with_roles(
+    db: &Db,
+    id: &str,
+    user_id: &str,
+) -> DbResult<Option<(WorkspaceRow, Option<String>, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        ws: WorkspaceRow,
+        org_role: Option<String>,
+        workspace_role: Option<String>,
+    }
+    let sql = "SELECT w.id, w.org_id, w.name, o.name AS org_name, w.member_count, w.invite_count, \
+         (SELECT role FROM org_members WHERE org_id = w.org_id AND user_id = $2) AS org_role, \
+         (SELECT role FROM workspace_members WHERE workspace_id = w.id AND user_id = $2) AS workspace_role \
+         FROM workspaces w JOIN organizations o ON o.id = w.org_id WHERE w.id = $1";
+    let row = with_pool!(db, p => sqlx::query_as::<_, Row>(sql).bind(id).bind(user_id).fetch_optional(p).await)?;
+    Ok(row.map(|r| (r.ws, r.org_role, r.workspace_role)))
 }
 
 pub async fn get_org(db: &Db, id: &str) -> DbResult<Option<OrgRow>> {
@@ -140,6 +165,8 @@ pub async fn create_workspace(
         org_id: org.id.clone(),
         name: name.to_string(),
         org_name: org.name.clone(),
+        member_count: 1,
+        invite_count: 0,
     })
 }
 
