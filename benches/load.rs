@@ -341,6 +341,15 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
             lines.push(line);
         };
     let url_of = |p: &str| format!("{base}{p}");
+    // `BENCH_ONLY=list,server-rendered` runs the scenarios whose names contain one of these
+    // (while tuning); budgets of scenarios not run are reported as not run.
+    let only: Option<Vec<String>> = std::env::var("BENCH_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(str::to_string).collect());
+    let wanted = |scenario: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.iter().any(|x| scenario.contains(x.as_str())))
+    };
 
     let u = url_of("/healthz");
     let health = load(CONNECTIONS, move |c, _| c.get(&u)).await;
@@ -384,76 +393,90 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
             "{q}: {page}"
         );
     }
-    record(
-        "members list, page 1",
-        CONNECTIONS,
-        load(CONNECTIONS, list(String::new(), "")).await,
-        base_rps,
-    );
-    record(
-        "members list, deep page (row 10,000)",
-        CONNECTIONS,
-        load(CONNECTIONS, list(deep, "")).await,
-        base_rps,
-    );
-    record(
-        "members list, search by name",
-        CONNECTIONS,
-        load(CONNECTIONS, list(String::new(), "User 0123")).await,
-        base_rps,
-    );
+    if wanted("members list, page 1") {
+        record(
+            "members list, page 1",
+            CONNECTIONS,
+            load(CONNECTIONS, list(String::new(), "")).await,
+            base_rps,
+        );
+    }
+    if wanted("members list, deep page (row 10,000)") {
+        record(
+            "members list, deep page (row 10,000)",
+            CONNECTIONS,
+            load(CONNECTIONS, list(deep, "")).await,
+            base_rps,
+        );
+    }
+    if wanted("members list, search by name") {
+        record(
+            "members list, search by name",
+            CONNECTIONS,
+            load(CONNECTIONS, list(String::new(), "User 0123")).await,
+            base_rps,
+        );
+    }
     let (u, ck, w) = (url_of("/members"), cookie.clone(), ws.clone());
-    record(
-        "/members server-rendered",
-        CONNECTIONS,
-        load(CONNECTIONS, move |c, _| {
-            c.get(format!("{u}?workspace={w}")).header("cookie", &ck)
-        })
-        .await,
-        base_rps,
-    );
+    if wanted("/members server-rendered") {
+        record(
+            "/members server-rendered",
+            CONNECTIONS,
+            load(CONNECTIONS, move |c, _| {
+                c.get(format!("{u}?workspace={w}")).header("cookie", &ck)
+            })
+            .await,
+            base_rps,
+        );
+    }
     let (u, ck, w) = (url_of("/api/invites/create"), cookie.clone(), ws.clone());
-    record(
-        "invite",
-        CONNECTIONS,
-        load(CONNECTIONS, move |c, n| {
-            c.post(&u).header("cookie", &ck).form(&[
-                ("workspace_id", w.as_str()),
-                ("emails", &format!("new{n}@bench.example")),
-                ("role", "workspace_viewer"),
-            ])
-        })
-        .await,
-        base_rps,
-    );
+    if wanted("invite") {
+        record(
+            "invite",
+            CONNECTIONS,
+            load(CONNECTIONS, move |c, n| {
+                c.post(&u).header("cookie", &ck).form(&[
+                    ("workspace_id", w.as_str()),
+                    ("emails", &format!("new{n}@bench.example")),
+                    ("role", "workspace_viewer"),
+                ])
+            })
+            .await,
+            base_rps,
+        );
+    }
     let (u, ck, w) = (url_of("/api/admin/users"), cookie.clone(), ws.clone());
-    record(
-        "add user",
-        CONNECTIONS,
-        load(CONNECTIONS, move |c, n| {
-            c.post(&u).header("cookie", &ck).form(&[
-                ("workspace_id", w.as_str()),
-                ("email", &format!("added{n}@bench.example")),
-                ("password", "a fine bench password"),
-                ("role", "workspace_viewer"),
-            ])
-        })
-        .await,
-        base_rps,
-    );
+    if wanted("add user") {
+        record(
+            "add user",
+            CONNECTIONS,
+            load(CONNECTIONS, move |c, n| {
+                c.post(&u).header("cookie", &ck).form(&[
+                    ("workspace_id", w.as_str()),
+                    ("email", &format!("added{n}@bench.example")),
+                    ("password", "a fine bench password"),
+                    ("role", "workspace_viewer"),
+                ])
+            })
+            .await,
+            base_rps,
+        );
+    }
     let u = url_of("/api/auth/login");
-    record(
-        "password sign-in",
-        CONNECTIONS,
-        load(CONNECTIONS, move |c, n| {
-            c.post(&u).form(&[
-                ("email", format!("user{:06}@bench.example", n % USERS)),
-                ("password", PASSWORD.to_string()),
-            ])
-        })
-        .await,
-        base_rps,
-    );
+    if wanted("password sign-in") {
+        record(
+            "password sign-in",
+            CONNECTIONS,
+            load(CONNECTIONS, move |c, n| {
+                c.post(&u).form(&[
+                    ("email", format!("user{:06}@bench.example", n % USERS)),
+                    ("password", PASSWORD.to_string()),
+                ])
+            })
+            .await,
+            base_rps,
+        );
+    }
     // The members list while 50 sign-ins hash passwords at once.
     let u = url_of("/api/auth/login");
     let hashing = tokio::spawn(load(50, move |c, n| {
@@ -463,12 +486,14 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         ])
     }));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    record(
-        "members list, 50 sign-ins hashing",
-        CONNECTIONS,
-        load(CONNECTIONS, list(String::new(), "")).await,
-        base_rps,
-    );
+    if wanted("members list, 50 sign-ins hashing") {
+        record(
+            "members list, 50 sign-ins hashing",
+            CONNECTIONS,
+            load(CONNECTIONS, list(String::new(), "")).await,
+            base_rps,
+        );
+    }
     let _ = hashing.await;
     sampler.abort();
     let peak = *peak_rss.lock().unwrap();
@@ -538,6 +563,10 @@ async fn main() {
         );
     }
 
+    if std::env::var("BENCH_ONLY").is_ok() {
+        println!("\nBENCH_ONLY is set: budgets not checked, benches/results.json not written");
+        return;
+    }
     let p1 = find(&lines, "sqlite", "members list, page 1");
     let deep = find(&lines, "sqlite", "members list, deep page (row 10,000)");
     let search = find(&lines, "sqlite", "members list, search by name");

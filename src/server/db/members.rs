@@ -5,7 +5,7 @@ use super::{with_pool, Db, DbResult};
 use crate::domain::{RoleSource, WorkspaceRole};
 
 /// One row of the members list: an active member (`user_id` set) or an invitation.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MemberRow {
     pub user_id: Option<String>,
     pub email: String,
@@ -144,17 +144,25 @@ pub async fn list(
          AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT) AND CAST($7 AS BIGINT) = CAST($7 AS BIGINT)";
     parts[0].push_str(mentions);
     // A compound SELECT ordered as a whole: each part comes in index order, and they are merged.
-    let sql = format!(
+    let page = format!(
         "{} ORDER BY sort_key, email, kind LIMIT $8",
         parts.join(" UNION ALL ")
     );
+    // The page comes back as one JSON array in one row: the SQLite driver hands rows over one
+    // by one between threads, which cost more than the query itself.
+    const COLUMNS: &str =
+        "user_id, email, name, role, role_source, at, invited_by, expires_at, sort_key, kind";
+    let sql = match db {
+        Db::Sqlite(_) => super::sqlite::json_rows(COLUMNS, &page),
+        Db::Postgres(_) => super::postgres::json_rows(COLUMNS, &page),
+    };
     let prefix_end = PREFIX_END.to_string();
     let (c_key, c_email, c_kind) = match after {
         Some(c) => (c.key.as_str(), c.email.as_str(), c.kind),
         None => ("", "", 0),
     };
-    let mut rows: Vec<PageRow> = with_pool!(db, p => {
-        sqlx::query_as::<_, PageRow>(&sql)
+    let json: Option<String> = with_pool!(db, p => {
+        sqlx::query_scalar(&sql)
             .bind(workspace_id)
             .bind(search)
             .bind(&prefix_end)
@@ -163,28 +171,56 @@ pub async fn list(
             .bind(c_kind)
             .bind(super::now())
             .bind(limit + 1)
-            .fetch_all(p)
+            .fetch_one(p)
             .await?
     });
+    type JsonRow = (
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+        Option<i64>,
+        String,
+        i64,
+    );
+    let mut rows: Vec<JsonRow> = match json {
+        Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        None => Vec::new(),
+    };
+    // Both backends compare these bytewise, as `str` does; sorting here makes the order not
+    // depend on an aggregate keeping its input's order.
+    rows.sort_by(|a, b| (&a.8, &a.1, a.9).cmp(&(&b.8, &b.1, b.9)));
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| Cursor {
-            key: r.sort_key.clone(),
-            email: r.row.email.clone(),
-            kind: r.kind,
+            key: r.8.clone(),
+            email: r.1.clone(),
+            kind: r.9,
         })
     } else {
         None
     };
-    Ok((rows.into_iter().map(|r| r.row).collect(), next))
-}
-
-#[derive(sqlx::FromRow)]
-struct PageRow {
-    #[sqlx(flatten)]
-    row: MemberRow,
-    sort_key: String,
-    kind: i64,
+    let rows = rows
+        .into_iter()
+        .map(
+            |(user_id, email, name, role, role_source, at, invited_by, expires_at, _, _)| {
+                MemberRow {
+                    user_id,
+                    email,
+                    name,
+                    role,
+                    role_source,
+                    at,
+                    invited_by,
+                    expires_at,
+                }
+            },
+        )
+        .collect();
+    Ok((rows, next))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,3 +25,10 @@ pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attemp
                   AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at LIMIT $3 \
                   FOR UPDATE SKIP LOCKED) \
      RETURNING id, to_address, subject, body_text, body_html, invite_email, CAST(attempts AS BIGINT) AS attempts";
+
+/// `SELECT` of the rows of `query` as one JSON array of arrays of `columns` (NULL when empty).
+pub fn json_rows(columns: &str, query: &str) -> String {
+    format!(
+        "SELECT CAST(json_agg(json_build_array({columns})) AS TEXT) FROM ({query}) AS page_rows"
+    )
+}

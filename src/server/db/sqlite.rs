@@ -38,3 +38,8 @@ pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attemp
      WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
                   AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at LIMIT $3) \
      RETURNING id, to_address, subject, body_text, body_html, invite_email, CAST(attempts AS BIGINT) AS attempts";
+
+/// `SELECT` of the rows of `query` as one JSON array of arrays of `columns` (NULL when empty).
+pub fn json_rows(columns: &str, query: &str) -> String {
+    format!("SELECT json_group_array(json_array({columns})) FROM ({query}) AS page_rows")
+}
