@@ -30,7 +30,9 @@ pub async fn list_orgs() -> Result<Vec<OrgDto>, ApiError> {
     use crate::server::db::workspaces;
     use crate::server::AppError;
     let caller = caller().await?;
-    let rows = if caller.actor().await?.is_platform_admin() {
+    let platform_admin =
+        caller.user.platform_role() == Some(crate::domain::PlatformRole::PlatformAdmin);
+    let rows = if platform_admin {
         workspaces::list_orgs_all(&caller.state.db).await
     } else {
         workspaces::list_orgs_administered(&caller.state.db, &caller.user.id).await

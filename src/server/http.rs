@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -329,7 +330,14 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let addr = state.config.bind_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+        .map_err(|source| StartError::Bind { addr, source })?
+        // A response written in several pieces (streamed pages) must not wait for the client's
+        // delayed ACK between them (Nagle's algorithm): up to 40 ms per page otherwise.
+        .tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
     let store = session::Store::new(&state.db);
     let cleanup = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));

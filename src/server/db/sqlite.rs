@@ -27,7 +27,10 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .map(|n| n.get() as u32)
         .unwrap_or(2);
     SqlitePoolOptions::new()
-        .max_connections((cores * 4).max(4))
+        // An embedded database's connections do not go stale; a ping before every query
+        // would cost one more hand-off to the connection's thread.
+        .test_before_acquire(false)
+        .max_connections((cores * 2).max(4))
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

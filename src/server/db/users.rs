@@ -79,27 +79,26 @@ pub enum EmailUse {
 
 /// The user's roles in every organization and workspace they belong to.
 pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
-    let org_sql = "SELECT org_id, role FROM org_members WHERE user_id = $1";
-    let ws_sql = "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1";
-    // (id, role) pairs as stored.
-    type Roles = Vec<(String, String)>;
-    let (orgs, workspaces): (Roles, Roles) = with_pool!(db, p => {
-        let orgs = sqlx::query_as(org_sql).bind(&user.id).fetch_all(p).await?;
-        let workspaces = sqlx::query_as(ws_sql).bind(&user.id).fetch_all(p).await?;
-        (orgs, workspaces)
-    });
-    Ok(Actor {
+    // Organization and workspace roles in one query: `is_org` tells them apart.
+    let sql = "SELECT CAST(1 AS BIGINT) AS is_org, org_id AS id, role FROM org_members WHERE user_id = $1 \
+         UNION ALL SELECT CAST(0 AS BIGINT), workspace_id, role FROM workspace_members WHERE user_id = $1";
+    let roles: Vec<(i64, String, String)> =
+        with_pool!(db, p => sqlx::query_as(sql).bind(&user.id).fetch_all(p).await)?;
+    let mut actor = Actor {
         user_id: user.id.clone(),
         platform_role: user.platform_role(),
-        org_roles: orgs
-            .into_iter()
-            .filter_map(|(id, r)| Some((id, r.parse::<OrgRole>().ok()?)))
-            .collect(),
-        workspace_roles: workspaces
-            .into_iter()
-            .filter_map(|(id, r)| Some((id, r.parse::<WorkspaceRole>().ok()?)))
-            .collect(),
-    })
+        ..Actor::default()
+    };
+    for (is_org, id, role) in roles {
+        if is_org == 1 {
+            if let Ok(role) = role.parse::<OrgRole>() {
+                actor.org_roles.push((id, role));
+            }
+        } else if let Ok(role) = role.parse::<WorkspaceRole>() {
+            actor.workspace_roles.push((id, role));
+        }
+    }
+    Ok(actor)
 }
 
 /// A new password-holding user and their first workspace membership, written at once.
