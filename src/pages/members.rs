@@ -365,18 +365,15 @@ fn ActiveRow(
             <td><span class="badge ok">"Active"</span></td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
-                <Show when=move || may.remove>
-                    {
-                        let (ws_id, user_id, email) = (ws_id.clone(), user_id.clone(), email.clone());
-                        view! {
-                            <button class="button danger small" on:click=move |_| {
-                                if confirm(&format!("Remove {email} from this workspace?")) {
-                                    actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: user_id.clone() });
-                                }
-                            }>"Remove"</button>
+                // Permissions are fixed for the page: plain `if`s, not reactive `Show`s, keep
+                // 50 rows cheap to render on the server.
+                {may.remove.then(move || view! {
+                    <button class="button danger small" on:click=move |_| {
+                        if confirm(&format!("Remove {email} from this workspace?")) {
+                            actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: user_id.clone() });
                         }
-                    }
-                </Show>
+                    }>"Remove"</button>
+                })}
             </td>
         </tr>
     }
@@ -400,8 +397,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
             </td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
-                <Show when=move || may.manage_invites>
-                    {
+                {may.manage_invites.then(move || {
                         let (ws1, ws2, ws3) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
                         let (e1, e2, e3) = (email.clone(), email.clone(), email.clone());
                         view! {
@@ -417,8 +413,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
                                 }
                             }>"Cancel"</button>
                         }
-                    }
-                </Show>
+                    })}
             </td>
         </tr>
     }
