@@ -198,7 +198,12 @@ async fn seed(db: &Db) -> String {
     }
     match db {
         Db::Sqlite(p) => seed_with!(p, ws, hash),
-        Db::Postgres(p) => seed_with!(p, ws, hash),
+        Db::Postgres(p) => {
+            seed_with!(p, ws, hash);
+            // Statistics, as autovacuum gathers them on a live database: without them the
+            // planner guesses row counts (SQLite plans these queries from its indexes alone).
+            sqlx::query("ANALYZE").execute(p).await.unwrap();
+        }
     }
     boot.workspace_id
 }

@@ -65,8 +65,8 @@ const PREFIX_END: char = '\u{10FFFF}';
 /// One page of a workspace's active members and invitations, and the cursor of the next page.
 ///
 /// Every part of the query is an index range read in order — members by `(workspace_id,
-/// email)` or `(workspace_id, name_key, email)`, invitations by `(workspace_id, email)` — and
-/// the parts are merged, so a page costs the same at the start or deep in a workspace of 20 or
+/// email)` or `(workspace_id, name_key, email)`, invitations by `(workspace_id, email)` — for
+/// at most one page, and the parts are merged, so a page costs the same at the start or deep in a workspace of 20 or
 /// of 20,000 members, searched or not. A search matches the start of an email address or of a
 /// name, whatever its case; a member found by both is listed once, by email.
 pub async fn list(
@@ -77,7 +77,7 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<(Vec<MemberRow>, Option<Cursor>)> {
-    // Placeholders: $1 workspace, $2 search, $3 the character after every prefix, $4..$6 cursor, $7 now, $8 limit.
+    // Placeholders: $1 workspace, $2 search, $3 the character after every prefix, $4..$6 cursor, $7 now.
     let searching = !search.is_empty();
     let range = |col: &str| {
         if searching {
@@ -143,9 +143,20 @@ pub async fn list(
          AND CAST($4 AS TEXT) = CAST($4 AS TEXT) AND CAST($5 AS TEXT) = CAST($5 AS TEXT) \
          AND CAST($6 AS BIGINT) = CAST($6 AS BIGINT) AND CAST($7 AS BIGINT) = CAST($7 AS BIGINT)";
     parts[0].push_str(mentions);
-    // A compound SELECT ordered as a whole: each part comes in index order, and they are merged.
+    // Each part reads at most one page, in the order of its own index, and the parts' rows are
+    // merged: the work is bounded by the page size whatever a planner estimates. (The limit is
+    // a literal so that PostgreSQL plans for it: with a parameter, a generic plan may hash-join
+    // the whole workspace instead.)
+    let take = limit + 1;
+    let parts: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            format!("SELECT * FROM ({part} ORDER BY sort_key, email LIMIT {take}) AS part{i}")
+        })
+        .collect();
     let page = format!(
-        "{} ORDER BY sort_key, email, kind LIMIT $8",
+        "{} ORDER BY sort_key, email, kind LIMIT {take}",
         parts.join(" UNION ALL ")
     );
     // The page comes back as one JSON array in one row: the SQLite driver hands rows over one
@@ -170,7 +181,6 @@ pub async fn list(
             .bind(c_email)
             .bind(c_kind)
             .bind(super::now())
-            .bind(limit + 1)
             .fetch_one(p)
             .await?
     });
