@@ -29,6 +29,17 @@ test('admin invites two people, resends one, cancels the other, copies a link an
   await expect(max).toHaveCount(0);
   await expect(lin).toBeVisible();
 
+  // The list is searched on the server, by the start of an email, in any case.
+  const search = page.getByTestId('member-search');
+  await search.fill('LIN@');
+  await expect(page.getByTestId('member-row')).toHaveCount(1);
+  await expect(lin).toBeVisible();
+  await search.fill('max@');
+  await expect(page.getByText('Nobody matches.')).toBeVisible();
+  await search.fill('');
+  await expect(lin).toBeVisible();
+  await expect(page.getByTestId('member-counts')).toContainText(/\d+ invitations? · page 1/);
+
   await lin.getByTestId('copy-link').click();
   const link = await page.getByTestId('invite-link').inputValue();
   expect(link).toMatch(/\/invite\/[0-9a-f]{64}$/);

@@ -66,8 +66,8 @@ const PREFIX_END: char = '\u{10FFFF}';
 ///
 /// Every part of the query is an index range read in order — members by `(workspace_id,
 /// email)` or `(workspace_id, name_key, email)`, invitations by `(workspace_id, email)` — for
-/// at most one page, and the parts are merged, so a page costs the same at the start or deep in a workspace of 20 or
-/// of 20,000 members, searched or not. A search matches the start of an email address or of a
+/// at most one page, and the parts are merged, so a page costs the same at the start or deep in
+/// a workspace of 20 or of 20,000 members, searched or not. A search matches the start of an email address or of a
 /// name, whatever its case; a member found by both is listed once, by email.
 pub async fn list(
     db: &Db,
@@ -77,7 +77,8 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<(Vec<MemberRow>, Option<Cursor>)> {
-    // Placeholders: $1 workspace, $2 search, $3 the character after every prefix, $4..$6 cursor, $7 now.
+    // Placeholders: $1 workspace, $2 search, $3 the character after every prefix,
+    // $4..$6 cursor, $7 now.
     let searching = !search.is_empty();
     let range = |col: &str| {
         if searching {
