@@ -1,6 +1,6 @@
 //! An in-process OpenID provider whose tokens can be broken on purpose (a forged signature, a
 //! wrong audience…): the cases a real provider cannot produce. Serves discovery, keys and a
-//! token endpoint on 127.0.0.1; stopped on drop.
+//! token endpoint and userinfo on 127.0.0.1; stopped on drop.
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -43,6 +43,9 @@ struct Issued {
 struct Shared {
     codes: Arc<Mutex<HashMap<String, Issued>>>,
     base: Arc<Mutex<String>>,
+    /// What `/userinfo` answers, to the bearer of an access token this provider issued.
+    userinfo: Arc<Mutex<Value>>,
+    access_tokens: Arc<Mutex<Vec<String>>>,
 }
 
 pub struct FakeIdp {
@@ -68,6 +71,7 @@ impl FakeIdp {
                 }),
             )
             .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
             .with_state(shared.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -90,6 +94,11 @@ impl FakeIdp {
                 used: false,
             },
         );
+    }
+
+    /// Sets what the userinfo endpoint answers from now on.
+    pub fn set_userinfo(&self, info: Value) {
+        *self.shared.userinfo.lock().unwrap() = info;
     }
 
     /// Google-like claims for a fresh sign-in.
@@ -116,6 +125,7 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -149,11 +159,35 @@ async fn token(
         return bad("invalid_grant");
     }
     let id_token = sign(&issued.claims, issued.signing);
+    let access_token = format!("at-{code}");
+    s.access_tokens.lock().unwrap().push(access_token.clone());
     (
         axum::http::StatusCode::OK,
         Json(
-            json!({ "access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }),
+            json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token }),
         ),
+    )
+}
+
+async fn userinfo(
+    State(s): State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> (axum::http::StatusCode, Json<Value>) {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    if !s.access_tokens.lock().unwrap().contains(&bearer) {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "invalid_token" })),
+        );
+    }
+    (
+        axum::http::StatusCode::OK,
+        Json(s.userinfo.lock().unwrap().clone()),
     )
 }
 

@@ -254,3 +254,29 @@ async fn unknown_governed_workspace_stops_the_start() {
         "{err}"
     );
 }
+
+with_idp!(roles_from_userinfo, roles_from_userinfo);
+/// `OIDC_ROLE_SOURCE=userinfo`: the role claim is read from userinfo (fetched with the access
+/// token) instead of the ID token, and userinfo about another subject refuses the sign-in. (The
+/// in-process provider is needed for the second case: a real one cannot answer so.)
+async fn roles_from_userinfo(app: TestApp, idp: FakeIdp) {
+    let (app, ws) = setup(&app, &[("OIDC_ROLE_SOURCE", "userinfo")]).await;
+    idp.set_userinfo(json!({ "sub": "sub-ada", "roles": ["admin"] }));
+    // The ID token's own claim is ignored.
+    assert_eq!(
+        as_ada(&app, &idp, &client(), Some(json!(["staff"]))).await,
+        "/members"
+    );
+    assert_eq!(
+        role(&app, &ws).await,
+        ("workspace_admin".into(), "idp".into())
+    );
+    idp.set_userinfo(json!({ "sub": "sub-ada", "roles": ["dev"] }));
+    as_ada(&app, &idp, &client(), None).await;
+    assert_eq!(role(&app, &ws).await.0, "workspace_editor");
+    // Userinfo about someone else: refused, and the role stays.
+    idp.set_userinfo(json!({ "sub": "sub-mallory", "roles": ["admin"] }));
+    let refused = as_ada(&app, &idp, &client(), None).await;
+    assert!(refused.starts_with("/auth/error"), "{refused}");
+    assert_eq!(role(&app, &ws).await.0, "workspace_editor");
+}
