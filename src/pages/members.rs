@@ -245,6 +245,11 @@ fn WorkspaceMembers(
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || members.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
+                // A later page can empty itself (its last rows removed): offer the way back.
+                Ok(p) if p.members.is_empty() && pages.with_untracked(|p| p.len() > 1) => view! {
+                    <p class="empty">"Nothing more on this page."</p>
+                    <button class="button secondary" on:click=move |_| pages.set(vec![None])>"Back to the first page"</button>
+                }.into_any(),
                 Ok(p) if p.members.is_empty() => view! {
                     <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
                 }.into_any(),
@@ -365,8 +370,8 @@ fn ActiveRow(
             <td><span class="badge ok">"Active"</span></td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
-                // Permissions are fixed for the page: plain `if`s, not reactive `Show`s, keep
-                // 50 rows cheap to render on the server.
+                // Permissions are fixed for the page: plain conditionals instead of reactive
+                // `Show`s keep 50 rows cheap to render on the server.
                 {may.remove.then(move || view! {
                     <button class="button danger small" on:click=move |_| {
                         if confirm(&format!("Remove {email} from this workspace?")) {
