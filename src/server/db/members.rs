@@ -4,8 +4,9 @@ use super::audit::{audit_query, AuditEvent};
 use super::{with_pool, Db, DbResult};
 use crate::domain::{RoleSource, WorkspaceRole};
 
-/// One row of the members list: an active member (`user_id` set) or an invitation.
-#[derive(Debug, Clone)]
+/// One row of the members list: an active member (`user_id` set) or an invitation. Read from
+/// the page's JSON array of arrays, so the fields are in the query's column order.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct MemberRow {
     pub user_id: Option<String>,
     pub email: String,
@@ -16,6 +17,9 @@ pub struct MemberRow {
     pub at: i64,
     pub invited_by: Option<String>,
     pub expires_at: Option<i64>,
+    /// Where the row sorts: see [`Cursor`].
+    pub sort_key: String,
+    pub kind: i64,
 }
 
 /// Which rows the members list shows.
@@ -185,52 +189,23 @@ pub async fn list(
             .fetch_one(p)
             .await?
     });
-    type JsonRow = (
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<String>,
-        Option<i64>,
-        String,
-        i64,
-    );
-    let mut rows: Vec<JsonRow> = match json {
+    let mut rows: Vec<MemberRow> = match json {
         Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))?,
         None => Vec::new(),
     };
     // Both backends compare these bytewise, as `str` does; sorting here makes the order not
     // depend on an aggregate keeping its input's order.
-    rows.sort_by(|a, b| (&a.8, &a.1, a.9).cmp(&(&b.8, &b.1, b.9)));
+    rows.sort_by(|a, b| (&a.sort_key, &a.email, a.kind).cmp(&(&b.sort_key, &b.email, b.kind)));
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| Cursor {
-            key: r.8.clone(),
-            email: r.1.clone(),
-            kind: r.9,
+            key: r.sort_key.clone(),
+            email: r.email.clone(),
+            kind: r.kind,
         })
     } else {
         None
     };
-    let rows = rows
-        .into_iter()
-        .map(
-            |(user_id, email, name, role, role_source, at, invited_by, expires_at, _, _)| {
-                MemberRow {
-                    user_id,
-                    email,
-                    name,
-                    role,
-                    role_source,
-                    at,
-                    invited_by,
-                    expires_at,
-                }
-            },
-        )
-        .collect();
     Ok((rows, next))
 }
 
