@@ -33,22 +33,20 @@ pub struct SessionUser {
 /// email or a wrong password alike; 429 with `Retry-After` when throttled.
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> Result<SessionUser, ApiError> {
-    use crate::server::auth::{login, request, session};
+    use crate::server::auth::{login, request};
     let (state, ctx) = request().await?;
-    let session = session().await?;
-    let user = login::with_password(&state, &session, &email, &password, &ctx.ip).await?;
+    let user = login::with_password(&state, &ctx.session, &email, &password, &ctx.ip).await?;
     Ok(login::me(&state, &user).await?)
 }
 
 /// Ends this session on the server.
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), ApiError> {
-    use crate::server::auth::{request, session};
+    use crate::server::auth::request;
     use crate::server::db::audit::{record, AuditEvent};
     let (state, ctx) = request().await?;
-    let session = session().await?;
-    session
-        .flush()
+    ctx.session
+        .sign_out()
         .await
         .map_err(crate::server::AppError::from)?;
     if let Some(user) = ctx.user {
@@ -83,15 +81,14 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ApiError> {
-    use crate::server::auth::{login, request, session};
+    use crate::server::auth::{login, request};
     use crate::server::AppError;
     let (state, ctx) = request().await?;
-    let user = ctx.user.ok_or(AppError::Unauthenticated)?;
-    let session = session().await?;
+    let user = ctx.user.as_ref().ok_or(AppError::Unauthenticated)?;
     login::change_password(
         &state,
-        &session,
-        &user,
+        &ctx.session,
+        user,
         &current_password,
         &new_password,
         &ctx.ip,

@@ -91,12 +91,6 @@ impl From<crate::server::auth::password::HashError> for AppError {
     }
 }
 
-impl From<tower_sessions::session::Error> for AppError {
-    fn from(e: tower_sessions::session::Error) -> Self {
-        AppError::Internal(format!("session: {e}"))
-    }
-}
-
 /// A server function failed: set the HTTP status (and `Retry-After`) on the response being
 /// built, log internal errors, and hand the JSON body to server_fn.
 impl From<AppError> for ApiError {

@@ -3,10 +3,11 @@
 use crate::app::{shell, App};
 use crate::server::auth::oidc::Oidc;
 use crate::server::auth::oidc_routes;
-use crate::server::auth::session::{self, SessionAuth, AUTH_KEY};
+use crate::server::auth::session;
 use crate::server::db::{self, audit::AuditEvent, users, Db};
 use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,8 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_sessions::session_store::ExpiredDeletion;
-use tower_sessions::Session;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -103,8 +102,6 @@ pub fn start_mail_sender(
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let store = session::Store::new(&state.db);
-    let session_layer = session::layer(store, &state.config);
     let leptos_options = state.leptos.clone();
     let context_state = state.clone();
 
@@ -130,7 +127,6 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), request_context))
-        .layer(session_layer)
         .layer(mw::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(crate::server::logging::trace_layer())
@@ -205,62 +201,33 @@ pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
 /// - anonymous visitors of private pages go to `/login`;
 /// - a user who must change their password is held on `/change-password` (303 for pages,
 ///   403 `password_change_required` for every server function but change-password, logout, me).
-async fn request_context(
-    State(state): State<AppState>,
-    session: Session,
-    mut req: Request,
-    next: Next,
-) -> Response {
+async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
-    let user = match current_user(&state, &session).await {
-        Ok(user) => user,
-        Err(e) => return e.into_response(),
+    let (session, user) = match session::resolve(&state.db, &state.config, req.headers()).await {
+        Ok(found) => found,
+        Err(e) => return AppError::from(e).into_response(),
     };
-    if let Some(response) = guard(
+    let mut response = match guard(
         req.method(),
         req.uri().path(),
         req.uri().query(),
         user.as_ref(),
     ) {
-        return response;
-    }
-    req.extensions_mut().insert(RequestContext { user, ip });
-    next.run(req).await
-}
-
-async fn current_user(
-    state: &AppState,
-    session: &Session,
-) -> Result<Option<users::UserRow>, AppError> {
-    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.ok().flatten() else {
-        return Ok(None);
+        Some(response) => response,
+        None => {
+            req.extensions_mut().insert(RequestContext {
+                user,
+                ip,
+                session: session.clone(),
+            });
+            next.run(req).await
+        }
     };
-    let user = users::find_by_id(&state.db, &auth.user_id).await?;
-    let lifetime = state.config.session_lifetime.as_secs() as i64;
-    match user {
-        Some(user)
-            if user.disabled_at.is_none()
-                && user.session_version == auth.session_version
-                && db::now() - auth.signed_in_at < lifetime =>
-        {
-            // Without a write, the store would end the session `SESSION_IDLE_HOURS` after the
-            // last change rather than the last request; one write per 5 minutes is enough.
-            let seen: i64 = session.get(SEEN_KEY).await.ok().flatten().unwrap_or(0);
-            if db::now() - seen > 300 {
-                session.insert(SEEN_KEY, db::now()).await?;
-            }
-            Ok(Some(user))
-        }
-        _ => {
-            // Deleted, disabled, signed out everywhere, or past its absolute lifetime.
-            session.flush().await?;
-            Ok(None)
-        }
+    if let Some(cookie) = session.set_cookie_header(&state.config) {
+        response.headers_mut().append(SET_COOKIE, cookie);
     }
+    response
 }
-
-/// When this session last extended its idle expiry (Unix seconds).
-const SEEN_KEY: &str = "seen";
 
 const ALLOWED_WHILE_RESTRICTED: &[&str] = &[
     "/api/auth/change_password",
@@ -338,16 +305,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-    let store = session::Store::new(&state.db);
-    let cleanup = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tick.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "could not delete expired sessions");
-            }
-        }
-    });
+    let cleanup = tokio::spawn(session::sweep_expired(state.db.clone()));
     let mail_sender = start_mail_sender(&state)?;
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();

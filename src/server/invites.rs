@@ -8,25 +8,12 @@ use crate::server::db::invites::{self, InviteOutcome, NewInvite};
 use crate::server::db::{now, throttle, workspaces, Db};
 use crate::server::mail::invitation_mail;
 use crate::server::{AppError, AppState};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 pub const MAX_EMAILS: usize = 100;
 const RESENDS_PER_WINDOW: i64 = 3;
 const RESEND_WINDOW_SECS: i64 = 600;
 
-/// A fresh token and its SHA-256 (hex), the only form stored.
-pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    let hash = token_hash(&token);
-    (token, hash)
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::server::tokens::{new_token, token_hash};
 
 pub fn invite_link(public_url: &str, token: &str) -> String {
     format!("{public_url}/invite/{token}")

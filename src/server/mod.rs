@@ -10,6 +10,7 @@ pub mod invites;
 pub mod logging;
 pub mod mail;
 pub mod role_sync;
+pub mod tokens;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -41,4 +42,5 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct RequestContext {
     pub user: Option<db::users::UserRow>,
     pub ip: String,
+    pub session: auth::session::SessionHandle,
 }

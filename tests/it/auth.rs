@@ -415,25 +415,75 @@ both_backends!(
 async fn activity_extends_the_idle_expiry(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let c = app.signed_in("admin@example.com").await;
-    let sql = match app.backend {
-        crate::common::Backend::Sqlite => {
-            "SELECT CAST(strftime('%s', substr(expiry_date, 1, 19)) AS INTEGER) FROM sessions"
-        }
-        crate::common::Backend::Postgres => {
-            "SELECT CAST(EXTRACT(EPOCH FROM expiry_date) AS BIGINT) FROM sessions"
-        }
-    };
-    let at_sign_in = app.scalar(sql, &[]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    // The first request after sign-in pushes the server-side expiry forward (idle timeout)...
+    let expiry = "SELECT expires_at FROM sessions";
+    let at_sign_in = app.scalar(expiry, &[]).await;
+    // Requests within 5 minutes of the last extension do not write...
+    app.post(&c, "/api/auth/me", &[]).await;
+    assert_eq!(app.scalar(expiry, &[]).await, at_sign_in);
+    // ...the first request after that pushes the server-side expiry forward (idle timeout).
+    app.exec(
+        "UPDATE sessions SET seen_at = seen_at - 301, expires_at = expires_at - 301",
+        &[],
+    )
+    .await;
     assert_eq!(
         app.post(&c, "/api/auth/me", &[]).await.body["email"],
         "admin@example.com"
     );
-    let extended = app.scalar(sql, &[]).await;
-    assert!(extended > at_sign_in, "{extended} > {at_sign_in}");
-    // ...and requests within the next 5 minutes do not write again.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.post(&c, "/api/auth/me", &[]).await;
-    assert_eq!(app.scalar(sql, &[]).await, extended);
+    let extended = app.scalar(expiry, &[]).await;
+    assert!(extended >= at_sign_in, "{extended} >= {at_sign_in}");
+    assert!(extended > at_sign_in - 301, "{extended} moved forward");
+}
+
+both_backends!(
+    sessions_end_when_idle_or_too_old_and_store_no_token,
+    sessions_end_when_idle_or_too_old_and_store_no_token
+);
+async fn sessions_end_when_idle_or_too_old_and_store_no_token(app: TestApp) {
+    app.seed_admin("admin@example.com").await;
+    let cookie =
+        session_cookie(&app.login(&client(), "admin@example.com", PASSWORD).await).expect("cookie");
+    let token = cookie.split_once('=').unwrap().1;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM sessions", &[]).await, 1);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM sessions WHERE token_hash = $1 OR flow = $1",
+            &[token]
+        )
+        .await,
+        0,
+        "the database keeps only a hash of the cookie's token"
+    );
+
+    // Idle past SESSION_IDLE_HOURS: the session is gone and the browser is told to drop it.
+    app.exec(
+        "UPDATE sessions SET expires_at = expires_at - 13 * 3600",
+        &[],
+    )
+    .await;
+    let idle = with_cookie(&app, &cookie, "/api/auth/me").await;
+    assert_eq!(idle.body, serde_json::Value::Null);
+    let cleared = idle
+        .headers
+        .get(reqwest::header::SET_COOKIE)
+        .expect("the dead cookie is cleared")
+        .to_str()
+        .unwrap();
+    assert!(cleared.starts_with("roster_session=;") && cleared.contains("Max-Age=0"));
+
+    // Active, but signed in longer ago than SESSION_LIFETIME_DAYS: ended and deleted.
+    let cookie =
+        session_cookie(&app.login(&client(), "admin@example.com", PASSWORD).await).expect("cookie");
+    app.exec(
+        "UPDATE sessions SET signed_in_at = signed_in_at - 8 * 86400",
+        &[],
+    )
+    .await;
+    let old = with_cookie(&app, &cookie, "/api/auth/me").await;
+    assert_eq!(old.body, serde_json::Value::Null);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM sessions", &[]).await,
+        1,
+        "the too-old session is deleted (the idle one is left to the sweep)"
+    );
 }

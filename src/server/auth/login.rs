@@ -1,13 +1,12 @@
 //! Password sign-in (with throttling and audit) and password change.
 
-use super::session as sessions;
+use super::session::SessionHandle;
 use crate::api::auth::{SessionUser, WorkspaceDto};
 use crate::domain::{Email, NewPassword};
 use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::users::{self, UserRow};
 use crate::server::db::{now, throttle, workspaces};
 use crate::server::{AppError, AppState};
-use tower_sessions::Session;
 
 const INCORRECT: &str = "Email or password is incorrect";
 
@@ -39,7 +38,7 @@ async fn audit_login(
 
 pub async fn with_password(
     state: &AppState,
-    session: &Session,
+    session: &SessionHandle,
     email: &str,
     password: &str,
     ip: &str,
@@ -136,7 +135,9 @@ pub async fn with_password(
         ));
     }
     throttle::clear(&state.db, &account_key(email)).await?;
-    sessions::sign_in(session, &user.id, user.session_version, "password").await?;
+    session
+        .sign_in(&user.id, user.session_version, "password")
+        .await?;
     audit_login(
         state,
         Some(&user.id),
@@ -180,7 +181,7 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
 
 pub async fn change_password(
     state: &AppState,
-    session: &Session,
+    session: &SessionHandle,
     user: &UserRow,
     current: &str,
     new: &str,
@@ -240,6 +241,6 @@ pub async fn change_password(
     };
     let version = users::set_own_password(&state.db, &user.id, &hash, &ev).await?;
     // The bumped version ends every other session; this one continues under a new id.
-    sessions::sign_in(session, &user.id, version, "password").await?;
+    session.sign_in(&user.id, version, "password").await?;
     Ok(())
 }

@@ -43,12 +43,6 @@ pub async fn caller() -> Result<Caller, AppError> {
     })
 }
 
-pub async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract::<tower_sessions::Session>()
-        .await
-        .map_err(|e| AppError::Internal(format!("no session: {e}")))
-}
-
 impl Caller {
     /// Every role the caller holds.
     pub async fn actor(&self) -> Result<&Actor, AppError> {

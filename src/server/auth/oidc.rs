@@ -20,8 +20,6 @@ use tokio::sync::RwLock;
 
 /// How long a sign-in attempt may take between leaving and coming back.
 pub const FLOW_TTL_SECS: i64 = 600;
-/// Session key of the attempt in progress.
-pub const FLOW_KEY: &str = "oidc_flow";
 /// Discovery and keys are refetched at least this often (and at once for an unknown key).
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 

@@ -1,8 +1,7 @@
 //! `/auth/oidc/login` and `/auth/oidc/callback`: the browser side of OpenID Connect sign-in.
 //! Every refusal ends on a clear page (`/auth/error?reason=…`) and an audit row, never a raw error.
 
-use super::oidc::{same_secret, Flow, VerifiedIdentity, FLOW_KEY, FLOW_TTL_SECS};
-use super::session::sign_in;
+use super::oidc::{same_secret, Flow, VerifiedIdentity, FLOW_TTL_SECS};
 use crate::components::safe_return_to;
 use crate::domain::{can, Action, PlatformRole, Target, WorkspaceRole};
 use crate::server::db::audit::{record, AuditEvent};
@@ -16,7 +15,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 #[derive(Deserialize)]
 pub struct LoginParams {
@@ -125,7 +123,6 @@ async fn refuse(
 pub async fn login(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
-    session: Session,
     Query(params): Query<LoginParams>,
 ) -> Response {
     let Some(oidc) = &state.oidc else {
@@ -149,10 +146,16 @@ pub async fn login(
         (false, _) => None,
     };
     match oidc.start(return_to, invite_token_hash, link_user_id).await {
-        Ok((url, flow)) => match session.insert(FLOW_KEY, flow).await {
-            Ok(()) => Redirect::to(&url).into_response(),
-            Err(e) => AppError::from(e).into_response(),
-        },
+        Ok((url, flow)) => {
+            let stored = match serde_json::to_string(&flow) {
+                Ok(json) => ctx.session.start_flow(&json).await.map_err(AppError::from),
+                Err(e) => Err(AppError::Internal(format!("sign-in attempt: {e}"))),
+            };
+            match stored {
+                Ok(()) => Redirect::to(&url).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => {
             refuse(
                 &state,
@@ -169,7 +172,6 @@ pub async fn login(
 pub async fn callback(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
-    session: Session,
     Query(params): Query<CallbackParams>,
 ) -> Response {
     let ip = ctx.ip.as_str();
@@ -177,7 +179,10 @@ pub async fn callback(
         return Refusal::NotConfigured.page();
     };
     // Single use: the attempt leaves the session whatever happens next.
-    let flow: Option<Flow> = session.remove(FLOW_KEY).await.ok().flatten();
+    let flow: Option<Flow> = match ctx.session.take_flow().await {
+        Ok(flow) => flow.and_then(|json| serde_json::from_str(&json).ok()),
+        Err(e) => return AppError::from(e).into_response(),
+    };
     let Some(flow) = flow else {
         return refuse(
             &state,
@@ -230,7 +235,11 @@ pub async fn callback(
         other => other,
     };
     match decision {
-        Ok(Ok(user)) => match sign_in(&session, &user.id, user.session_version, "oidc").await {
+        Ok(Ok(user)) => match ctx
+            .session
+            .sign_in(&user.id, user.session_version, "oidc")
+            .await
+        {
             Ok(()) => {
                 let ev = AuditEvent {
                     actor_user_id: Some(user.id.clone()),

@@ -10,6 +10,7 @@ pub mod invites;
 pub mod members;
 pub mod outbox;
 pub mod postgres;
+pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
 pub mod users;

@@ -38,7 +38,7 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-const USER_COLUMNS: &str =
+pub(super) const USER_COLUMNS: &str =
     "id, email, name, platform_role, must_change_password, temp_password_expires_at, session_version, disabled_at";
 
 pub async fn find_by_id(db: &Db, id: &str) -> DbResult<Option<UserRow>> {
