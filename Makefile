@@ -19,7 +19,7 @@ test:
 	@bash scripts/setup.sh --e2e
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
-	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p roster-frontend --target wasm32-unknown-unknown -- -D warnings
 	cargo test --features ssr
 	cargo leptos build
 	cd end2end && npx playwright test
