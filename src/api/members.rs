@@ -60,7 +60,6 @@ pub async fn list_members(
     use crate::server::db::members::{self, StatusFilter};
     use crate::server::AppError;
     let caller = caller().await?;
-    let ws = caller.workspace(&workspace_id, Action::ViewMembers).await?;
     let q = q.unwrap_or_default();
     let q = q.trim();
     if q.chars().count() > MAX_SEARCH_CHARS {
@@ -90,9 +89,12 @@ pub async fn list_members(
             )
         })?),
     };
-    let (rows, next) = members::list(
+    // One query reads the workspace, the caller's roles in it and the page; nothing of the page
+    // is used unless the caller may view the members.
+    let found = members::list(
         &caller.state.db,
-        &ws.id,
+        &workspace_id,
+        &caller.user.id,
         q,
         filter,
         after.as_ref(),
@@ -100,6 +102,11 @@ pub async fn list_members(
     )
     .await
     .map_err(AppError::from)?;
+    let (access, rows, next) = match found {
+        Some((access, rows, next)) => (Some(access), rows, next),
+        None => (None, Vec::new(), None),
+    };
+    let ws = caller.authorize_workspace(access, Action::ViewMembers)?;
     let now = crate::server::db::now();
     let members = rows
         .into_iter()

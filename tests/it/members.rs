@@ -112,6 +112,10 @@ async fn members_list_is_searched_and_paginated_on_the_server(app: TestApp) {
     assert_eq!(p1.body["members"].as_array().unwrap().len(), 50);
     assert_eq!(p1.body["members"][0]["email"], "ada@example.com");
     assert_eq!(p1.body["members"][1]["email"], "admin@example.com");
+    let missing = app
+        .post(&admin, "/api/members/list", &[("workspace_id", "nope")])
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.text);
     let p2 = app
         .post(
             &admin,

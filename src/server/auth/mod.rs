@@ -8,6 +8,7 @@ pub mod session;
 
 use crate::domain::Actor;
 use crate::server::db::users::{self, UserRow};
+use crate::server::db::workspaces::{self, WorkspaceAccess, WorkspaceRow};
 use crate::server::{AppError, AppState, RequestContext};
 use axum::Extension;
 
@@ -53,21 +54,30 @@ impl Caller {
     }
 
     /// Loads the workspace named by the request and checks `action` on it: 404 when it does
-    /// not exist, 403 when the caller may not. One query: the workspace and the caller's roles
-    /// in it and in its organization, which are all that [`crate::domain::can`] consults for a
-    /// workspace target.
+    /// not exist, 403 when the caller may not. One query.
     pub async fn workspace(
         &self,
         workspace_id: &str,
         action: crate::domain::Action,
-    ) -> Result<crate::server::db::workspaces::WorkspaceRow, AppError> {
-        let (ws, org_role, workspace_role) = crate::server::db::workspaces::get_with_roles(
-            &self.state.db,
-            workspace_id,
-            &self.user.id,
-        )
-        .await?
-        .ok_or(AppError::NotFound("no such workspace"))?;
+    ) -> Result<WorkspaceRow, AppError> {
+        let access =
+            workspaces::get_with_roles(&self.state.db, workspace_id, &self.user.id).await?;
+        self.authorize_workspace(access, action)
+    }
+
+    /// Checks `action` on a workspace loaded with the caller's roles in it and in its
+    /// organization, which are all that [`crate::domain::can`] consults for a workspace target:
+    /// 404 when it does not exist, 403 when the caller may not.
+    pub fn authorize_workspace(
+        &self,
+        access: Option<WorkspaceAccess>,
+        action: crate::domain::Action,
+    ) -> Result<WorkspaceRow, AppError> {
+        let WorkspaceAccess {
+            workspace: ws,
+            org_role,
+            workspace_role,
+        } = access.ok_or(AppError::NotFound("no such workspace"))?;
         let actor = Actor {
             user_id: self.user.id.clone(),
             platform_role: self.user.platform_role(),

@@ -1,6 +1,7 @@
 //! Workspace memberships: the paginated list, role changes and removal.
 
 use super::audit::{audit_query, AuditEvent};
+use super::workspaces::{access_columns, WorkspaceAccess};
 use super::{with_pool, Db, DbResult};
 use crate::domain::{RoleSource, WorkspaceRole};
 
@@ -73,16 +74,21 @@ const PREFIX_END: char = '\u{10FFFF}';
 /// at most one page, and the parts are merged, so a page costs the same at the start or deep in
 /// a workspace of 20 or of 20,000 members, searched or not. A search matches the start of an email address or of a
 /// name, whatever its case; a member found by both is listed once, by email.
+///
+/// The same query reads the workspace and `viewer_id`'s roles in it ([`WorkspaceAccess`]), so
+/// that a page costs one round trip: the caller must authorize with them before using the rows.
+/// `None` when the workspace does not exist.
 pub async fn list(
     db: &Db,
     workspace_id: &str,
+    viewer_id: &str,
     search: &str,
     status: StatusFilter,
     after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<(Vec<MemberRow>, Option<Cursor>)> {
+) -> DbResult<Option<(WorkspaceAccess, Vec<MemberRow>, Option<Cursor>)>> {
     // Placeholders: $1 workspace, $2 search, $3 the character after every prefix,
-    // $4..$6 cursor, $7 now.
+    // $4..$6 cursor, $7 now, $8 the viewer.
     let searching = !search.is_empty();
     let range = |col: &str| {
         if searching {
@@ -168,17 +174,28 @@ pub async fn list(
     // by one between threads, which cost more than the query itself.
     const COLUMNS: &str =
         "user_id, email, name, role, role_source, at, invited_by, expires_at, sort_key, kind";
-    let sql = match db {
+    let page = match db {
         Db::Sqlite(_) => super::sqlite::json_rows(COLUMNS, &page),
         Db::Postgres(_) => super::postgres::json_rows(COLUMNS, &page),
     };
+    let sql = format!(
+        "SELECT {}, ({page}) AS page FROM workspaces w JOIN organizations o ON o.id = w.org_id \
+         WHERE w.id = $1",
+        access_columns("$8")
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        access: WorkspaceAccess,
+        page: Option<String>,
+    }
     let prefix_end = PREFIX_END.to_string();
     let (c_key, c_email, c_kind) = match after {
         Some(c) => (c.key.as_str(), c.email.as_str(), c.kind),
         None => ("", "", 0),
     };
-    let json: Option<String> = with_pool!(db, p => {
-        sqlx::query_scalar(&sql)
+    let row: Option<Row> = with_pool!(db, p => {
+        sqlx::query_as(&sql)
             .bind(workspace_id)
             .bind(search)
             .bind(&prefix_end)
@@ -186,10 +203,14 @@ pub async fn list(
             .bind(c_email)
             .bind(c_kind)
             .bind(super::now())
-            .fetch_one(p)
+            .bind(viewer_id)
+            .fetch_optional(p)
             .await?
     });
-    let mut rows: Vec<MemberRow> = match json {
+    let Some(Row { access, page }) = row else {
+        return Ok(None);
+    };
+    let mut rows: Vec<MemberRow> = match page {
         Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))?,
         None => Vec::new(),
     };
@@ -206,7 +227,7 @@ pub async fn list(
     } else {
         None
     };
-    Ok((rows, next))
+    Ok(Some((access, rows, next)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

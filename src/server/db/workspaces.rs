@@ -31,26 +31,33 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<WorkspaceRow>> {
     with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(id).fetch_optional(p).await)
 }
 
-/// A workspace with the roles `user_id` holds in it and in its organization: all that deciding
-/// an action on it needs, in one query.
-pub async fn get_with_roles(
-    db: &Db,
-    id: &str,
-    user_id: &str,
-) -> DbResult<Option<(WorkspaceRow, Option<String>, Option<String>)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        ws: WorkspaceRow,
-        org_role: Option<String>,
-        workspace_role: Option<String>,
-    }
-    let sql = "SELECT w.id, w.org_id, w.name, o.name AS org_name, w.member_count, w.invite_count, \
-         (SELECT role FROM org_members WHERE org_id = w.org_id AND user_id = $2) AS org_role, \
-         (SELECT role FROM workspace_members WHERE workspace_id = w.id AND user_id = $2) AS workspace_role \
-         FROM workspaces w JOIN organizations o ON o.id = w.org_id WHERE w.id = $1";
-    let row = with_pool!(db, p => sqlx::query_as::<_, Row>(sql).bind(id).bind(user_id).fetch_optional(p).await)?;
-    Ok(row.map(|r| (r.ws, r.org_role, r.workspace_role)))
+/// A workspace with the roles a user holds in it and in its organization: all that deciding an
+/// action on it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkspaceAccess {
+    #[sqlx(flatten)]
+    pub workspace: WorkspaceRow,
+    pub org_role: Option<String>,
+    pub workspace_role: Option<String>,
+}
+
+/// The columns of a [`WorkspaceAccess`] for the user bound at `user_param` (e.g. `$2`), to
+/// select `FROM workspaces w JOIN organizations o ON o.id = w.org_id`.
+pub fn access_columns(user_param: &str) -> String {
+    format!(
+        "w.id, w.org_id, w.name, o.name AS org_name, w.member_count, w.invite_count, \
+         (SELECT role FROM org_members WHERE org_id = w.org_id AND user_id = {user_param}) AS org_role, \
+         (SELECT role FROM workspace_members WHERE workspace_id = w.id AND user_id = {user_param}) AS workspace_role"
+    )
+}
+
+/// The workspace and `user_id`'s roles, in one query.
+pub async fn get_with_roles(db: &Db, id: &str, user_id: &str) -> DbResult<Option<WorkspaceAccess>> {
+    let sql = format!(
+        "SELECT {} FROM workspaces w JOIN organizations o ON o.id = w.org_id WHERE w.id = $1",
+        access_columns("$2")
+    );
+    with_pool!(db, p => sqlx::query_as::<_, WorkspaceAccess>(&sql).bind(id).bind(user_id).fetch_optional(p).await)
 }
 
 pub async fn get_org(db: &Db, id: &str) -> DbResult<Option<OrgRow>> {
