@@ -223,8 +223,11 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
             next.run(req).await
         }
     };
-    if let Some(cookie) = session.set_cookie_header(&state.config) {
-        response.headers_mut().append(SET_COOKIE, cookie);
+    // A request that failed on the server hands out no new session, even if it made one.
+    if !response.status().is_server_error() {
+        if let Some(cookie) = session.set_cookie_header(&state.config) {
+            response.headers_mut().append(SET_COOKIE, cookie);
+        }
     }
     response
 }
