@@ -82,10 +82,7 @@ impl SessionHandle {
 
     /// Ends this session on the server and clears the cookie.
     pub async fn sign_out(&self) -> DbResult<()> {
-        let old = self.current().token_hash.take();
-        if let Some(old) = old {
-            sessions::delete(&self.db, &old).await?;
-        }
+        self.delete_current().await?;
         let mut current = self.current();
         current.flow = None;
         current.cookie = Some(CookieChange::Clear);
@@ -117,6 +114,15 @@ impl SessionHandle {
         }
     }
 
+    /// Deletes the session row this request carries, if any.
+    async fn delete_current(&self) -> DbResult<()> {
+        let old = self.current().token_hash.take();
+        match old {
+            Some(old) => sessions::delete(&self.db, &old).await,
+            None => Ok(()),
+        }
+    }
+
     async fn replace(
         &self,
         user_id: Option<&str>,
@@ -124,10 +130,7 @@ impl SessionHandle {
         method: &str,
         flow: Option<&str>,
     ) -> DbResult<()> {
-        let old = self.current().token_hash.clone();
-        if let Some(old) = old {
-            sessions::delete(&self.db, &old).await?;
-        }
+        self.delete_current().await?;
         let (token, hash) = new_token();
         let now = now();
         sessions::create(
@@ -207,7 +210,7 @@ pub async fn resolve(
                 && user.session_version == row.session_version
                 && now - row.signed_in_at < handle.lifetime_secs =>
         {
-            user
+            Some(user)
         }
         Some(_) => {
             sessions::delete(db, &hash).await?;
@@ -215,22 +218,16 @@ pub async fn resolve(
             return Ok((handle, None));
         }
         // An identity-provider sign-in in progress.
-        None => {
-            let mut current = handle.current();
-            current.token_hash = Some(hash);
-            current.flow = row.flow;
-            drop(current);
-            return Ok((handle, None));
-        }
+        None => None,
     };
-    if now - row.seen_at > TOUCH_EVERY_SECS {
+    if user.is_some() && now - row.seen_at > TOUCH_EVERY_SECS {
         sessions::touch(db, &hash, now, handle.expires_at(now, row.signed_in_at)).await?;
     }
     let mut current = handle.current();
     current.token_hash = Some(hash);
     current.flow = row.flow;
     drop(current);
-    Ok((handle, Some(user)))
+    Ok((handle, user))
 }
 
 /// Deletes expired sessions every 10 minutes until aborted.
