@@ -178,7 +178,7 @@ async fn seed(db: &Db) -> String {
     for i in 1..WORKSPACES {
         let id = format!("10000000-0000-4000-8000-{i:012}");
         match db {
-            Db::Sqlite(p) => sqlx::query(INSERT_WORKSPACE)
+            Db::Sqlite(p, _) => sqlx::query(INSERT_WORKSPACE)
                 .bind(&id)
                 .bind(&org)
                 .bind(format!("Workspace {i}"))
@@ -197,7 +197,7 @@ async fn seed(db: &Db) -> String {
         ws.push(id);
     }
     match db {
-        Db::Sqlite(p) => seed_with!(p, ws, hash),
+        Db::Sqlite(p, _) => seed_with!(p, ws, hash),
         Db::Postgres(p) => {
             seed_with!(p, ws, hash);
             // Statistics, as autovacuum gathers them on a live database: without them the

@@ -196,7 +196,7 @@ async fn add_user_writes_user_membership_and_audit_without_secrets(app: TestApp)
     );
 
     let hashes: Vec<String> = match &app.db {
-        roster::server::db::Db::Sqlite(p) => {
+        roster::server::db::Db::Sqlite(p, _) => {
             sqlx::query_scalar("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")
                 .fetch_all(p)
                 .await

@@ -421,7 +421,7 @@ impl TestApp {
     /// Runs a `SELECT COUNT(*) ...` (or any single i64) with string arguments.
     pub async fn scalar(&self, sql: &str, args: &[&str]) -> i64 {
         match &self.db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 let mut q = sqlx::query_scalar::<_, i64>(sql);
                 for a in args {
                     q = q.bind(*a);
@@ -441,7 +441,7 @@ impl TestApp {
     /// Runs a statement with string arguments.
     pub async fn exec(&self, sql: &str, args: &[&str]) {
         match &self.db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 let mut q = sqlx::query(sql);
                 for a in args {
                     q = q.bind(*a);
@@ -462,7 +462,7 @@ impl TestApp {
     pub async fn audit_text(&self) -> String {
         let sql = "SELECT COALESCE(action, '') || ' ' || COALESCE(target, '') || ' ' || COALESCE(detail, '') || ' ' || COALESCE(ip, '') FROM audit_log";
         let rows: Vec<String> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
+            Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
             Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
         };
         rows.join("\n")

@@ -11,6 +11,7 @@ mod fake_idp;
 mod foundation;
 mod invites;
 mod members;
+mod read_cache;
 #[macro_use]
 mod oidc;
 mod role_sync;

@@ -58,7 +58,7 @@ async fn as_ada(app: &TestApp, idp: &FakeIdp, c: &reqwest::Client, roles: Option
 async fn role(app: &TestApp, ws: &str) -> (String, String) {
     let sql = "SELECT m.role || ' ' || m.role_source FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE u.email = 'ada@example.com' AND m.workspace_id = $1";
     let v: String = match &app.db {
-        roster::server::db::Db::Sqlite(p) => {
+        roster::server::db::Db::Sqlite(p, _) => {
             sqlx::query_scalar(sql).bind(ws).fetch_one(p).await.unwrap()
         }
         roster::server::db::Db::Postgres(p) => {

@@ -4,6 +4,7 @@ use super::audit::{audit_query, AuditEvent};
 use super::workspaces::{access_columns, WorkspaceAccess};
 use super::{with_pool, Db, DbResult};
 use crate::domain::{RoleSource, WorkspaceRole};
+use std::sync::Arc;
 
 /// One row of the members list: an active member (`user_id` set) or an invitation. Read from
 /// the page's JSON array of arrays, so the fields are in the query's column order.
@@ -24,7 +25,7 @@ pub struct MemberRow {
 }
 
 /// Which rows the members list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusFilter {
     All,
     Active,
@@ -35,7 +36,7 @@ pub enum StatusFilter {
 /// Where a page of the members list starts: just after the row with this sort key. Rows are
 /// ordered by `(key, email, kind)`: `key` is the email, or in a search the lowercased name for
 /// people found by their name; `kind` puts a member before an invitation for the same email.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Cursor {
     pub key: String,
     pub email: String,
@@ -78,6 +79,11 @@ const PREFIX_END: char = '\u{10FFFF}';
 /// The same query reads the workspace and `viewer_id`'s roles in it ([`WorkspaceAccess`]), so
 /// that a page costs one round trip: the caller must authorize with them before using the rows.
 /// `None` when the workspace does not exist.
+///
+/// On SQLite a page is served from the [`ReadCache`] while the database has not changed since
+/// it was read, except under the pending and expired filters, which depend on the clock.
+///
+/// [`ReadCache`]: super::read_cache::ReadCache
 pub async fn list(
     db: &Db,
     workspace_id: &str,
@@ -86,7 +92,56 @@ pub async fn list(
     status: StatusFilter,
     after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<Option<(WorkspaceAccess, Vec<MemberRow>, Option<Cursor>)>> {
+) -> DbResult<Option<Page>> {
+    let uncached = || list_uncached(db, workspace_id, viewer_id, search, status, after, limit);
+    let cache = match db {
+        Db::Sqlite(_, cache) if matches!(status, StatusFilter::All | StatusFilter::Active) => cache,
+        _ => return uncached().await,
+    };
+    let Some(version) = cache.version() else {
+        return uncached().await;
+    };
+    let key = PageKey {
+        workspace_id: workspace_id.to_string(),
+        viewer_id: viewer_id.to_string(),
+        search: search.to_string(),
+        status,
+        after: after.cloned(),
+        limit,
+    };
+    if let Some(page) = cache.pages.get(version, &key) {
+        return Ok(Some(Page::clone(&page)));
+    }
+    let page = uncached().await?;
+    if let Some(page) = &page {
+        cache.pages.put(version, key, Arc::new(page.clone()));
+    }
+    Ok(page)
+}
+
+/// A page of the members list, with the workspace and the viewer's roles read with it.
+pub type Page = (WorkspaceAccess, Vec<MemberRow>, Option<Cursor>);
+
+/// Everything a page is read by, except the clock.
+#[derive(PartialEq, Eq, Hash)]
+pub struct PageKey {
+    workspace_id: String,
+    viewer_id: String,
+    search: String,
+    status: StatusFilter,
+    after: Option<Cursor>,
+    limit: i64,
+}
+
+async fn list_uncached(
+    db: &Db,
+    workspace_id: &str,
+    viewer_id: &str,
+    search: &str,
+    status: StatusFilter,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Option<Page>> {
     // Placeholders: $1 workspace, $2 search, $3 the character after every prefix,
     // $4..$6 cursor, $7 now, $8 the viewer.
     let searching = !search.is_empty();
@@ -175,7 +230,7 @@ pub async fn list(
     const COLUMNS: &str =
         "user_id, email, name, role, role_source, at, invited_by, expires_at, sort_key, kind";
     let page = match db {
-        Db::Sqlite(_) => super::sqlite::json_rows(COLUMNS, &page),
+        Db::Sqlite(..) => super::sqlite::json_rows(COLUMNS, &page),
         Db::Postgres(_) => super::postgres::json_rows(COLUMNS, &page),
     };
     let sql = format!(

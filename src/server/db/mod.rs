@@ -10,17 +10,21 @@ pub mod invites;
 pub mod members;
 pub mod outbox;
 pub mod postgres;
+pub mod read_cache;
 pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
 pub mod users;
 pub mod workspaces;
 
+use read_cache::ReadCache;
 use sqlx::{PgPool, SqlitePool};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool, and the cache of reads that stay valid until the database next changes.
+    Sqlite(SqlitePool, Arc<ReadCache>),
     Postgres(PgPool),
 }
 
@@ -28,7 +32,7 @@ pub enum Db {
 macro_rules! with_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite($p) => {
+            $crate::server::db::Db::Sqlite($p, _) => {
                 #[allow(unused_imports)]
                 use $crate::server::db::sqlite::BEGIN_WRITE;
                 $body
@@ -48,7 +52,9 @@ pub type DbResult<T> = Result<T, sqlx::Error>;
 impl Db {
     pub async fn connect(url: &str) -> DbResult<Db> {
         if url.starts_with("sqlite:") {
-            Ok(Db::Sqlite(sqlite::connect(url).await?))
+            let pool = sqlite::connect(url).await?;
+            let cache = ReadCache::open(sqlite::file_path(&pool).as_deref());
+            Ok(Db::Sqlite(pool, Arc::new(cache)))
         } else {
             Ok(Db::Postgres(postgres::connect(url).await?))
         }
@@ -56,7 +62,7 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => sqlite::MIGRATOR.run(p).await,
+            Db::Sqlite(p, _) => sqlite::MIGRATOR.run(p).await,
             Db::Postgres(p) => postgres::MIGRATOR.run(p).await,
         }
     }

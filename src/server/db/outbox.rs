@@ -50,7 +50,7 @@ pub struct OutboxRow {
 pub async fn claim_due(db: &Db, limit: i64, lease_secs: i64) -> DbResult<Vec<OutboxRow>> {
     let now = now();
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             sqlx::query_as::<_, OutboxRow>(super::sqlite::CLAIM_OUTBOX)
                 .bind(now)
                 .bind(now + lease_secs)

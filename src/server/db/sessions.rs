@@ -13,6 +13,7 @@ pub struct SessionRow {
     pub session_version: i64,
     pub signed_in_at: i64,
     pub seen_at: i64,
+    pub expires_at: i64,
     /// The identity-provider sign-in in progress (JSON), if any.
     pub flow: Option<String>,
 }
@@ -35,15 +36,37 @@ static LOAD: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "SELECT s.session_version AS s_session_version, s.signed_in_at AS s_signed_in_at, \
-         s.seen_at AS s_seen_at, s.flow AS s_flow, {} \
+         s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.flow AS s_flow, {} \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
         user_columns.join(", ")
     )
 });
 
-/// The unexpired session with this token hash.
+/// The unexpired session with this token hash. On SQLite, served from the [`ReadCache`] while
+/// the database has not changed since it was read.
+///
+/// [`ReadCache`]: super::read_cache::ReadCache
 pub async fn load(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
+    let Db::Sqlite(_, cache) = db else {
+        return load_uncached(db, token_hash, now).await;
+    };
+    let Some(version) = cache.version() else {
+        return load_uncached(db, token_hash, now).await;
+    };
+    let key = token_hash.to_string();
+    if let Some(row) = cache.sessions.get(version, &key) {
+        // The row is as the database has it; only the clock has moved.
+        return Ok((row.expires_at > now).then_some(row));
+    }
+    let row = load_uncached(db, token_hash, now).await?;
+    if let Some(row) = &row {
+        cache.sessions.put(version, key, row.clone());
+    }
+    Ok(row)
+}
+
+async fn load_uncached(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
     with_pool!(db, p => {
         let Some(row) = sqlx::query(&LOAD).bind(token_hash).bind(now).fetch_optional(p).await?
         else {
@@ -58,6 +81,7 @@ pub async fn load(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<Sessio
             session_version: row.try_get("s_session_version")?,
             signed_in_at: row.try_get("s_signed_in_at")?,
             seen_at: row.try_get("s_seen_at")?,
+            expires_at: row.try_get("s_expires_at")?,
             flow: row.try_get("s_flow")?,
         }))
     })

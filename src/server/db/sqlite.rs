@@ -36,6 +36,15 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
+/// The database file a pool opens; `None` for an in-memory database.
+pub fn file_path(pool: &SqlitePool) -> Option<std::path::PathBuf> {
+    let options = pool.connect_options();
+    let path = options.get_filename();
+    let name = path.to_string_lossy();
+    (!name.is_empty() && name != ":memory:" && !name.starts_with("file::memory:"))
+        .then(|| path.to_path_buf())
+}
+
 /// Claims due outbox rows. SQLite serializes writers, so one UPDATE … RETURNING is atomic.
 pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \

@@ -1,0 +1,128 @@
+//! Results of the two reads that nearly every request makes on SQLite — the session with its
+//! user, and a page of a workspace's members — kept until the database next changes.
+//!
+//! SQLite tells a connection whether any other connection, in this process or another, has
+//! committed since it last asked (`PRAGMA data_version`). A dedicated connection that never
+//! writes asks it before each read (about a microsecond); every cached entry belongs to the
+//! version under which it was read, and any commit anywhere discards them all. So a cached
+//! answer is exactly what the query would return now, except for what depends on the clock,
+//! which the callers check themselves (a session's expiry) or do not cache (a filter on
+//! whether an invitation has expired).
+//!
+//! PostgreSQL has no such cheap signal, and several instances may share it: it is not cached.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How many entries each map holds; when full it starts over (entries only live until the next
+/// write anyway).
+const SESSIONS_CAP: usize = 10_000;
+const PAGES_CAP: usize = 512;
+
+/// The change counter of one SQLite database and what was read under its current value.
+pub struct ReadCache {
+    watch: Option<Mutex<rusqlite::Connection>>,
+    pub(super) sessions: Versioned<String, super::sessions::SessionRow>,
+    pub(super) pages: Versioned<super::members::PageKey, Arc<super::members::Page>>,
+}
+
+impl ReadCache {
+    /// Watches the database file at `path`; `None` (an in-memory database, which another
+    /// connection cannot see) caches nothing.
+    pub fn open(path: Option<&Path>) -> ReadCache {
+        let watch = path.and_then(|path| {
+            let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            match rusqlite::Connection::open_with_flags(path, flags) {
+                Ok(conn) => Some(Mutex::new(conn)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the database for changes; reads are not cached");
+                    None
+                }
+            }
+        });
+        ReadCache {
+            watch,
+            sessions: Versioned::new(SESSIONS_CAP),
+            pages: Versioned::new(PAGES_CAP),
+        }
+    }
+
+    /// The database's version now: it changes whenever any connection commits. Read it before
+    /// the query whose result is stored under it, so that the result is at least as new.
+    /// `None` when it cannot be read: then nothing is cached.
+    pub fn version(&self) -> Option<i64> {
+        let conn = lock(self.watch.as_ref()?);
+        let mut stmt = conn.prepare_cached("PRAGMA data_version").ok()?;
+        stmt.query_row([], |row| row.get(0)).ok()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A map whose entries all belong to one database version.
+pub(super) struct Versioned<K, V> {
+    cap: usize,
+    inner: Mutex<(i64, HashMap<K, V>)>,
+}
+
+impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
+    fn new(cap: usize) -> Self {
+        Versioned {
+            cap,
+            inner: Mutex::new((i64::MIN, HashMap::new())),
+        }
+    }
+
+    pub(super) fn get(&self, version: i64, key: &K) -> Option<V> {
+        let mut inner = lock(&self.inner);
+        if inner.0 != version {
+            // The counter only grows: an older entry can never be current again.
+            inner.0 = version;
+            inner.1.clear();
+            return None;
+        }
+        inner.1.get(key).cloned()
+    }
+
+    /// Stores what was read after `version` was taken; dropped if a newer version was seen
+    /// since.
+    pub(super) fn put(&self, version: i64, key: K, value: V) {
+        let mut inner = lock(&self.inner);
+        if version > inner.0 {
+            inner.0 = version;
+            inner.1.clear();
+        }
+        if version == inner.0 {
+            if inner.1.len() >= self.cap {
+                inner.1.clear();
+            }
+            inner.1.insert(key, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_lives_only_while_the_version_it_was_read_under_is_current() {
+        let map: Versioned<&str, i32> = Versioned::new(2);
+        map.put(5, "a", 1);
+        assert_eq!(map.get(5, &"a"), Some(1));
+        assert_eq!(map.get(6, &"a"), None);
+        // Read under version 5, stored after version 6 was seen: already stale.
+        map.put(5, "a", 1);
+        assert_eq!(map.get(6, &"a"), None);
+        map.put(6, "a", 2);
+        map.put(6, "b", 3);
+        map.put(6, "c", 4);
+        assert_eq!(map.get(6, &"c"), Some(4), "a full map starts over");
+        assert_eq!(map.get(6, &"a"), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! On SQLite the session and members pages are served from a cache until the database changes
+//! (`server::db::read_cache`). Whatever wrote, the next request must see it; and what the clock
+//! decides (a session's expiry, an invitation's) must not wait for a write.
+
+use crate::common::{with_cookie, TestApp};
+use roster::server::db::{now, sessions};
+use roster::server::invites::token_hash;
+use serde_json::Value;
+
+fn emails(rows: &[Value]) -> Vec<&str> {
+    rows.iter().filter_map(|r| r["email"].as_str()).collect()
+}
+
+both_backends!(
+    a_write_the_app_did_not_make_is_seen_by_the_next_request,
+    a_write_the_app_did_not_make_is_seen_by_the_next_request
+);
+async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    let bob = app
+        .add_user(&admin, "bob@example.com", ws, "workspace_viewer")
+        .await;
+    // Read twice: the second may come from the cache.
+    for _ in 0..2 {
+        let rows = app.list_members(&admin, ws, "all", "").await;
+        assert!(emails(&rows).contains(&"bob@example.com"));
+    }
+
+    // Another connection removes Bob behind the app's back.
+    app.exec("DELETE FROM workspace_members WHERE user_id = $1", &[&bob])
+        .await;
+    let rows = app.list_members(&admin, ws, "all", "").await;
+    assert_eq!(emails(&rows), vec!["admin@example.com"]);
+    let page = app
+        .post(&admin, "/api/members/list", &[("workspace_id", ws)])
+        .await;
+    assert_eq!(page.body["member_count"], 1);
+
+    // A signed-in session, read (and cached) twice, then its user is disabled directly.
+    let cookie = crate::common::session_cookie(
+        &app.login(
+            &crate::common::client(),
+            "bob@example.com",
+            crate::common::PASSWORD,
+        )
+        .await,
+    )
+    .expect("bob's cookie");
+    for _ in 0..2 {
+        let me = with_cookie(&app, &cookie, "/api/auth/me").await;
+        assert_eq!(me.body["email"], "bob@example.com", "{}", me.text);
+    }
+    app.exec("UPDATE users SET disabled_at = 1 WHERE id = $1", &[&bob])
+        .await;
+    let me = with_cookie(&app, &cookie, "/api/auth/me").await;
+    assert_eq!(
+        me.body,
+        Value::Null,
+        "a disabled user is signed out at once"
+    );
+}
+
+both_backends!(
+    a_cached_session_still_ends_on_the_clock,
+    a_cached_session_still_ends_on_the_clock
+);
+async fn a_cached_session_still_ends_on_the_clock(app: TestApp) {
+    app.seed_admin("admin@example.com").await;
+    let cookie = crate::common::session_cookie(
+        &app.login(
+            &crate::common::client(),
+            "admin@example.com",
+            crate::common::PASSWORD,
+        )
+        .await,
+    )
+    .expect("cookie");
+    let hash = token_hash(cookie.split_once('=').expect("name=token").1);
+    let row = sessions::load(&app.db, &hash, now())
+        .await
+        .expect("load")
+        .expect("a live session");
+    let expires_at = row.expires_at;
+    assert!(expires_at > now());
+    assert!(sessions::load(&app.db, &hash, expires_at - 1)
+        .await
+        .expect("load")
+        .is_some());
+    assert!(
+        sessions::load(&app.db, &hash, expires_at)
+            .await
+            .expect("load")
+            .is_none(),
+        "no write happened, but the session's time is up"
+    );
+}
+
+both_backends!(
+    an_invitation_expires_on_the_clock_in_every_view,
+    an_invitation_expires_on_the_clock_in_every_view
+);
+async fn an_invitation_expires_on_the_clock_in_every_view(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    let invited = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "soon@example.com"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.text);
+    // Two seconds left; then no write at all until it has expired.
+    let deadline = now() + 2;
+    app.exec(
+        &format!("UPDATE pending_invites SET expires_at = {deadline} WHERE email = $1"),
+        &["soon@example.com"],
+    )
+    .await;
+    let status_of_soon = |rows: Vec<Value>| {
+        rows.iter()
+            .find(|r| r["email"] == "soon@example.com")
+            .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            status_of_soon(app.list_members(&admin, ws, "all", "").await).as_deref(),
+            Some("pending")
+        );
+        assert!(status_of_soon(app.list_members(&admin, ws, "pending", "").await).is_some());
+        assert!(status_of_soon(app.list_members(&admin, ws, "expired", "").await).is_none());
+    }
+    while now() <= deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        status_of_soon(app.list_members(&admin, ws, "all", "").await).as_deref(),
+        Some("expired")
+    );
+    assert!(status_of_soon(app.list_members(&admin, ws, "pending", "").await).is_none());
+    assert_eq!(
+        status_of_soon(app.list_members(&admin, ws, "expired", "").await).as_deref(),
+        Some("expired")
+    );
+}
