@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` / `make test` need, skipping whatever is already there:
 # the wasm32 target, cargo-leptos, wasm-bindgen-cli of exactly the version in Cargo.lock,
-# the end-to-end npm packages and (for tests) Chromium.
+# the end-to-end npm packages and (for tests) Chromium; with --release, the pinned nightly
+# toolchain with the standard library's source and wasm-opt, which the release bundle needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -53,5 +54,17 @@ if [ "$want_e2e" = "--e2e" ]; then
       echo "setup: Chromium is required for the end-to-end tests: apt-get install chromium (or set CHROMIUM_PATH)" >&2
       exit 1
     fi
+  fi
+fi
+
+if [ "$want_e2e" = "--release" ]; then
+  nightly="${RELEASE_NIGHTLY:?set by the Makefile}"
+  if ! rustup +"$nightly" component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    say "installing the $nightly toolchain with rust-src (the release bundle rebuilds std)"
+    rustup toolchain install "$nightly" --profile minimal --component rust-src
+  fi
+  if [ ! -x end2end/node_modules/.bin/wasm-opt ]; then
+    say "installing wasm-opt (npm package binaryen)"
+    (cd end2end && npm install --no-save --no-audit --no-fund --loglevel=error binaryen)
   fi
 fi

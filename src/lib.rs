@@ -16,6 +16,10 @@ pub mod server;
 /// Hydrates the server-rendered page (called by the `frontend` crate's wasm entry point).
 #[cfg(feature = "hydrate")]
 pub fn hydrate() {
+    // Panic messages in the browser console are for developers. The release bundle is built
+    // to abort on a panic without formatting anything (`make release`), so the hook would be
+    // dead weight there.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
 }

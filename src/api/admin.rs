@@ -19,7 +19,7 @@ pub struct CreatedUser {
 
 /// Creates a user with a password in one workspace. An empty `password` means "generate one".
 /// 404 unknown workspace, 403 not an admin of it, 400 per field, 409 email already used.
-#[server(prefix = "/api", endpoint = "admin/users")]
+#[server(prefix = "/api", endpoint = "admin/users", output = super::JsonResponse)]
 pub async fn add_user(
     email: String,
     name: Option<String>,

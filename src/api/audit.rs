@@ -27,7 +27,7 @@ pub struct AuditPage {
 
 /// Newest first, limited to what the caller may see: everything for platform admins and
 /// operators; the workspaces they administer (and their own actions) for everybody else.
-#[server(prefix = "/api", endpoint = "audit/list")]
+#[server(prefix = "/api", endpoint = "audit/list", output = super::JsonResponse)]
 pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
     use crate::domain::{can, Action, Target};
     use crate::server::auth::caller;

@@ -31,7 +31,7 @@ pub struct SessionUser {
 
 /// Signs in with email and password. 401 "Email or password is incorrect" for an unknown
 /// email or a wrong password alike; 429 with `Retry-After` when throttled.
-#[server(prefix = "/api", endpoint = "auth/login")]
+#[server(prefix = "/api", endpoint = "auth/login", output = super::JsonResponse)]
 pub async fn login(email: String, password: String) -> Result<SessionUser, ApiError> {
     use crate::server::auth::{login, request};
     let (state, ctx) = request().await?;
@@ -40,7 +40,7 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, ApiEr
 }
 
 /// Ends this session on the server.
-#[server(prefix = "/api", endpoint = "auth/logout")]
+#[server(prefix = "/api", endpoint = "auth/logout", output = super::JsonResponse)]
 pub async fn logout() -> Result<(), ApiError> {
     use crate::server::auth::request;
     use crate::server::db::audit::{record, AuditEvent};
@@ -64,7 +64,7 @@ pub async fn logout() -> Result<(), ApiError> {
 }
 
 /// The signed-in user, or `null` when nobody is signed in.
-#[server(prefix = "/api", endpoint = "auth/me")]
+#[server(prefix = "/api", endpoint = "auth/me", output = super::JsonResponse)]
 pub async fn me() -> Result<Option<SessionUser>, ApiError> {
     use crate::server::auth::{login, request};
     let (state, ctx) = request().await?;
@@ -76,7 +76,7 @@ pub async fn me() -> Result<Option<SessionUser>, ApiError> {
 
 /// Replaces the caller's password. Clears a forced change, renews the session id and ends
 /// every other session of the user.
-#[server(prefix = "/api", endpoint = "auth/change_password")]
+#[server(prefix = "/api", endpoint = "auth/change_password", output = super::JsonResponse)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -114,7 +114,7 @@ pub struct SignInMethods {
 }
 
 /// The caller's ways to sign in.
-#[server(prefix = "/api", endpoint = "auth/identities")]
+#[server(prefix = "/api", endpoint = "auth/identities", output = super::JsonResponse)]
 pub async fn my_identities() -> Result<SignInMethods, ApiError> {
     use crate::server::auth::caller;
     use crate::server::db::{identities, users};
@@ -149,7 +149,7 @@ pub async fn my_identities() -> Result<SignInMethods, ApiError> {
 }
 
 /// Unlinks one of the caller's identities while another way to sign in remains (409 otherwise).
-#[server(prefix = "/api", endpoint = "auth/unlink")]
+#[server(prefix = "/api", endpoint = "auth/unlink", output = super::JsonResponse)]
 pub async fn unlink_identity(issuer: String, subject: String) -> Result<(), ApiError> {
     use crate::server::auth::caller;
     use crate::server::db::identities::{self, UnlinkOutcome};

@@ -43,7 +43,7 @@ pub struct InvitationView {
 /// Invites one or many emails (separated by commas, spaces or new lines; at most 100) to
 /// `workspace_id` and optionally to `workspace_ids` (comma-separated) with a workspace `role`,
 /// and for platform admins a `platform_role`.
-#[server(prefix = "/api", endpoint = "invites/create")]
+#[server(prefix = "/api", endpoint = "invites/create", output = super::JsonResponse)]
 pub async fn create_invites(
     workspace_id: String,
     emails: String,
@@ -66,7 +66,7 @@ pub async fn create_invites(
 
 /// New link (the old one stops working), new expiry, email sent again. 3 per 10 minutes.
 /// Returns the new expiry (Unix seconds).
-#[server(prefix = "/api", endpoint = "invites/resend")]
+#[server(prefix = "/api", endpoint = "invites/resend", output = super::JsonResponse)]
 pub async fn resend_invite(workspace_id: String, email: String) -> Result<i64, ApiError> {
     use crate::server::auth::caller;
     let caller = caller().await?;
@@ -74,7 +74,7 @@ pub async fn resend_invite(workspace_id: String, email: String) -> Result<i64, A
 }
 
 /// Removes the invitation to this workspace (and the invitation when none is left).
-#[server(prefix = "/api", endpoint = "invites/cancel")]
+#[server(prefix = "/api", endpoint = "invites/cancel", output = super::JsonResponse)]
 pub async fn cancel_invite(workspace_id: String, email: String) -> Result<(), ApiError> {
     use crate::server::auth::caller;
     let caller = caller().await?;
@@ -83,7 +83,7 @@ pub async fn cancel_invite(workspace_id: String, email: String) -> Result<(), Ap
 
 /// A fresh invitation link to hand over yourself (instances without email). Earlier links stop
 /// working.
-#[server(prefix = "/api", endpoint = "invites/link")]
+#[server(prefix = "/api", endpoint = "invites/link", output = super::JsonResponse)]
 pub async fn invite_link(workspace_id: String, email: String) -> Result<String, ApiError> {
     use crate::server::auth::caller;
     let caller = caller().await?;
@@ -91,7 +91,7 @@ pub async fn invite_link(workspace_id: String, email: String) -> Result<String, 
 }
 
 /// What an invitation link is for. Public: the token is the credential.
-#[server(prefix = "/api", endpoint = "invites/lookup")]
+#[server(prefix = "/api", endpoint = "invites/lookup", output = super::JsonResponse)]
 pub async fn lookup_invite(token: String) -> Result<InvitationView, ApiError> {
     use crate::server::auth::request;
     let (state, _) = request().await?;

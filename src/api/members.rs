@@ -48,7 +48,7 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 /// One page (50 rows) of a workspace's members and invitations in email order, filtered by
 /// `status` (`all`, `active`, `pending`, `expired`) and searched by the start of an email
 /// address or of a name. `after` is the `next` of the previous page.
-#[server(prefix = "/api", endpoint = "members/list")]
+#[server(prefix = "/api", endpoint = "members/list", output = super::JsonResponse)]
 pub async fn list_members(
     workspace_id: String,
     q: Option<String>,
@@ -138,7 +138,7 @@ pub async fn list_members(
 }
 
 /// Changes a member's workspace role. 409 when it would leave the workspace without an admin.
-#[server(prefix = "/api", endpoint = "members/set_role")]
+#[server(prefix = "/api", endpoint = "members/set_role", output = super::JsonResponse)]
 pub async fn set_member_role(
     workspace_id: String,
     user_id: String,
@@ -182,7 +182,7 @@ pub async fn set_member_role(
 }
 
 /// Removes a member from the workspace (never the last admin).
-#[server(prefix = "/api", endpoint = "members/remove")]
+#[server(prefix = "/api", endpoint = "members/remove", output = super::JsonResponse)]
 pub async fn remove_member(workspace_id: String, user_id: String) -> Result<(), ApiError> {
     use crate::domain::Action;
     use crate::server::auth::caller;

@@ -24,7 +24,7 @@ fn parse_name(raw: &str) -> Result<String, crate::server::AppError> {
 }
 
 /// Organizations the caller may create workspaces in.
-#[server(prefix = "/api", endpoint = "orgs/list")]
+#[server(prefix = "/api", endpoint = "orgs/list", output = super::JsonResponse)]
 pub async fn list_orgs() -> Result<Vec<OrgDto>, ApiError> {
     use crate::server::auth::caller;
     use crate::server::db::workspaces;
@@ -48,7 +48,7 @@ pub async fn list_orgs() -> Result<Vec<OrgDto>, ApiError> {
 }
 
 /// Platform admins only.
-#[server(prefix = "/api", endpoint = "orgs/create")]
+#[server(prefix = "/api", endpoint = "orgs/create", output = super::JsonResponse)]
 pub async fn create_org(name: String) -> Result<OrgDto, ApiError> {
     use crate::domain::{can, Action, Target};
     use crate::server::auth::caller;
@@ -78,7 +78,7 @@ pub async fn create_org(name: String) -> Result<OrgDto, ApiError> {
 }
 
 /// Platform admins, and owners and admins of the organization.
-#[server(prefix = "/api", endpoint = "workspaces/create")]
+#[server(prefix = "/api", endpoint = "workspaces/create", output = super::JsonResponse)]
 pub async fn create_workspace(org_id: String, name: String) -> Result<WorkspaceDto, ApiError> {
     use crate::domain::{can, Action, Target, WorkspaceRole};
     use crate::server::auth::caller;
