@@ -31,12 +31,13 @@ test:
 RELEASE_NIGHTLY := nightly-2026-05-19
 export RELEASE_NIGHTLY
 WASM_RELEASE_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none
-DEFAULT_TOOLCHAIN := $(shell rustup show active-toolchain 2>/dev/null | cut -d' ' -f1)
 
 release: setup
 	@bash scripts/setup.sh --release
+	toolchain=$$(rustup show active-toolchain | cut -d' ' -f1); \
+	[ -n "$$toolchain" ] || { echo "make release: no active Rust toolchain (rustup show active-toolchain)" >&2; exit 1; }; \
 	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" RUSTUP_TOOLCHAIN=$(RELEASE_NIGHTLY) \
-	  LEPTOS_BIN_CARGO_COMMAND="cargo +$(DEFAULT_TOOLCHAIN)" \
+	  LEPTOS_BIN_CARGO_COMMAND="cargo +$$toolchain" \
 	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(WASM_RELEASE_RUSTFLAGS)" \
 	  cargo leptos build --release --precompress --lib-cargo-args=-Zbuild-std=std,panic_abort
 

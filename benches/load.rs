@@ -585,22 +585,22 @@ async fn main() {
             format!("{:.1} ms", p1.p99_ms),
         ),
         (
-            "deep page within 30% of page 1",
+            "deep page within 30% of page 1 (SQLite)",
             deep.rps >= 0.7 * p1.rps,
             format!("{:.0}%", deep.rps / p1.rps * 100.0),
         ),
         (
-            "search within 30% of page 1",
+            "search within 30% of page 1 (SQLite)",
             search.rps >= 0.7 * p1.rps,
             format!("{:.0}%", search.rps / p1.rps * 100.0),
         ),
         (
-            "/members server-rendered p99 < 30 ms",
+            "/members server-rendered p99 < 30 ms (SQLite)",
             ssr.p99_ms < 30.0,
             format!("{:.1} ms", ssr.p99_ms),
         ),
         (
-            "members list p99 < 50 ms while 50 sign-ins hash",
+            "members list p99 < 50 ms while 50 sign-ins hash (SQLite)",
             busy.p99_ms < 50.0,
             format!("{:.1} ms", busy.p99_ms),
         ),

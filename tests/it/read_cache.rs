@@ -3,7 +3,7 @@
 //! decides (a session's expiry, an invitation's) must not wait for a write.
 
 use crate::common::{with_cookie, TestApp};
-use roster::server::db::{now, sessions};
+use roster::server::db::{now, sessions, Db};
 use roster::server::invites::token_hash;
 use serde_json::Value;
 
@@ -16,6 +16,12 @@ both_backends!(
     a_write_the_app_did_not_make_is_seen_by_the_next_request
 );
 async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) {
+    if let Db::Sqlite(_, cache) = &app.db {
+        assert!(
+            cache.version().is_some(),
+            "on SQLite the cache watches the database (else these tests prove nothing)"
+        );
+    }
     let boot = app.seed_admin("admin@example.com").await;
     let ws = boot.workspace_id.as_str();
     let admin = app.signed_in("admin@example.com").await;

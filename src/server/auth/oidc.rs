@@ -259,7 +259,8 @@ impl Oidc {
             name: claims
                 .name()
                 .and_then(|n| n.get(None))
-                .map(|n| n.as_str().to_string())
+                // At most 200 characters, as a name typed into Add User.
+                .map(|n| n.as_str().chars().take(200).collect())
                 .unwrap_or_default(),
             hosted_domain: claims_json
                 .get("hd")

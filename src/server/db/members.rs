@@ -54,6 +54,11 @@ impl Cursor {
     /// `None` for anything [`Cursor::encode`] did not make.
     pub fn decode(s: &str) -> Option<Cursor> {
         use base64::Engine;
+        // Two emails (at most 254 bytes each) or a name key and an email, encoded: anything
+        // longer was not made here, and would only make pages of the read cache heavy.
+        if s.len() > 2_048 {
+            return None;
+        }
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s)
             .ok()?;
@@ -449,5 +454,19 @@ mod tests {
             .unwrap()
         };
         assert_eq!(Cursor::decode(&bad_kind.encode()), None);
+
+        // The longest a real row gives: a 200-character name (4 bytes each) and a 254-byte email.
+        let longest = Cursor {
+            key: "\u{1F600}".repeat(200),
+            email: format!("{}@example.com", "a".repeat(242)),
+            kind: 0,
+        };
+        assert_eq!(Cursor::decode(&longest.encode()), Some(longest));
+        let oversized = Cursor {
+            key: "a".repeat(2_000),
+            email: "a@example.com".into(),
+            kind: 0,
+        };
+        assert_eq!(Cursor::decode(&oversized.encode()), None);
     }
 }

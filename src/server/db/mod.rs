@@ -53,7 +53,7 @@ impl Db {
     pub async fn connect(url: &str) -> DbResult<Db> {
         if url.starts_with("sqlite:") {
             let pool = sqlite::connect(url).await?;
-            let cache = ReadCache::open(sqlite::file_path(&pool).as_deref());
+            let cache = ReadCache::open(sqlite::file_path(&pool).await?.as_deref());
             Ok(Db::Sqlite(pool, Arc::new(cache)))
         } else {
             Ok(Db::Postgres(postgres::connect(url).await?))
@@ -72,6 +72,11 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        // The watching connection goes first: while it is open, the pool's last connection
+        // cannot checkpoint the write-ahead log into the database file as it closes.
+        if let Db::Sqlite(_, cache) = self {
+            cache.close();
+        }
         with_pool!(self, p => p.close().await)
     }
 }

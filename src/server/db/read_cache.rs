@@ -23,7 +23,8 @@ const PAGES_CAP: usize = 512;
 
 /// The change counter of one SQLite database and what was read under its current value.
 pub struct ReadCache {
-    watch: Option<Mutex<rusqlite::Connection>>,
+    /// `None` once closed, or when the database cannot be watched: then nothing is cached.
+    watch: Mutex<Option<rusqlite::Connection>>,
     pub(super) sessions: Versioned<String, super::sessions::SessionRow>,
     pub(super) pages: Versioned<super::members::PageKey, Arc<super::members::Page>>,
 }
@@ -35,8 +36,14 @@ impl ReadCache {
         let watch = path.and_then(|path| {
             let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                 | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            match rusqlite::Connection::open_with_flags(path, flags) {
-                Ok(conn) => Some(Mutex::new(conn)),
+            let conn = rusqlite::Connection::open_with_flags(path, flags).and_then(|conn| {
+                // Never wait on a lock while request threads wait on this connection: a busy
+                // database means an uncached read instead.
+                conn.busy_timeout(std::time::Duration::ZERO)?;
+                Ok(conn)
+            });
+            match conn {
+                Ok(conn) => Some(conn),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot watch the database for changes; reads are not cached");
                     None
@@ -44,7 +51,7 @@ impl ReadCache {
             }
         });
         ReadCache {
-            watch,
+            watch: Mutex::new(watch),
             sessions: Versioned::new(SESSIONS_CAP),
             pages: Versioned::new(PAGES_CAP),
         }
@@ -54,9 +61,15 @@ impl ReadCache {
     /// the query whose result is stored under it, so that the result is at least as new.
     /// `None` when it cannot be read: then nothing is cached.
     pub fn version(&self) -> Option<i64> {
-        let conn = lock(self.watch.as_ref()?);
-        let mut stmt = conn.prepare_cached("PRAGMA data_version").ok()?;
+        let watch = lock(&self.watch);
+        let mut stmt = watch.as_ref()?.prepare_cached("PRAGMA data_version").ok()?;
         stmt.query_row([], |row| row.get(0)).ok()
+    }
+
+    /// Stops watching (and so caching): before the pool closes, so that its last connection
+    /// can checkpoint the write-ahead log.
+    pub fn close(&self) {
+        lock(&self.watch).take();
     }
 }
 
@@ -80,10 +93,13 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
 
     pub(super) fn get(&self, version: i64, key: &K) -> Option<V> {
         let mut inner = lock(&self.inner);
-        if inner.0 != version {
+        if version > inner.0 {
             // The counter only grows: an older entry can never be current again.
             inner.0 = version;
             inner.1.clear();
+        }
+        // A request that read the version before others moved it on finds nothing.
+        if version < inner.0 {
             return None;
         }
         inner.1.get(key).cloned()
@@ -116,9 +132,16 @@ mod tests {
         map.put(5, "a", 1);
         assert_eq!(map.get(5, &"a"), Some(1));
         assert_eq!(map.get(6, &"a"), None);
-        // Read under version 5, stored after version 6 was seen: already stale.
+        // Read under version 5, stored or looked up after version 6 was seen: stale.
         map.put(5, "a", 1);
         assert_eq!(map.get(6, &"a"), None);
+        map.put(6, "a", 2);
+        assert_eq!(map.get(5, &"a"), None);
+        assert_eq!(
+            map.get(6, &"a"),
+            Some(2),
+            "a late reader does not empty the map"
+        );
         map.put(6, "a", 2);
         map.put(6, "b", 3);
         map.put(6, "c", 4);

@@ -36,13 +36,14 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
-/// The database file a pool opens; `None` for an in-memory database.
-pub fn file_path(pool: &SqlitePool) -> Option<std::path::PathBuf> {
-    let options = pool.connect_options();
-    let path = options.get_filename();
-    let name = path.to_string_lossy();
-    (!name.is_empty() && name != ":memory:" && !name.starts_with("file::memory:"))
-        .then(|| path.to_path_buf())
+/// The file of the pool's database as SQLite resolved it; `None` for an in-memory or temporary
+/// database, which no other connection can open.
+pub async fn file_path(pool: &SqlitePool) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(pool)
+            .await?;
+    Ok(file.filter(|f| !f.is_empty()).map(std::path::PathBuf::from))
 }
 
 /// Claims due outbox rows. SQLite serializes writers, so one UPDATE … RETURNING is atomic.
