@@ -156,3 +156,41 @@ async fn an_invitation_expires_on_the_clock_in_every_view(app: TestApp) {
         Some("expired")
     );
 }
+
+both_backends!(
+    a_write_by_another_process_is_seen_by_the_next_request,
+    a_write_by_another_process_is_seen_by_the_next_request
+);
+async fn a_write_by_another_process_is_seen_by_the_next_request(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    for _ in 0..2 {
+        let rows = app.list_members(&admin, ws, "all", "").await;
+        assert_eq!(emails(&rows), vec!["admin@example.com"]);
+    }
+    // The CLI, a separate process on the same database, adds a second platform admin to the
+    // default workspace.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args([
+            "bootstrap-admin",
+            "--force",
+            "--email",
+            "second@example.com",
+            "--generate-password",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run roster bootstrap-admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = app.list_members(&admin, ws, "all", "").await;
+    assert_eq!(
+        emails(&rows),
+        vec!["admin@example.com", "second@example.com"]
+    );
+}
