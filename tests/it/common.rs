@@ -346,6 +346,12 @@ impl TestApp {
         c
     }
 
+    /// The session cookie (`name=token`) of a fresh sign-in of `email` with PASSWORD.
+    pub async fn session_cookie_of(&self, email: &str) -> String {
+        session_cookie(&self.login(&client(), email, PASSWORD).await)
+            .unwrap_or_else(|| panic!("a session cookie for {email}"))
+    }
+
     /// A platform admin with PASSWORD (no forced change) and the default org and workspace.
     pub async fn seed_admin(&self, email: &str) -> users::Bootstrapped {
         let hash = hash(PASSWORD).await;

@@ -45,15 +45,7 @@ async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) 
     assert_eq!(page.body["member_count"], 1);
 
     // A signed-in session, read (and cached) twice, then its user is disabled directly.
-    let cookie = crate::common::session_cookie(
-        &app.login(
-            &crate::common::client(),
-            "bob@example.com",
-            crate::common::PASSWORD,
-        )
-        .await,
-    )
-    .expect("bob's cookie");
+    let cookie = app.session_cookie_of("bob@example.com").await;
     for _ in 0..2 {
         let me = with_cookie(&app, &cookie, "/api/auth/me").await;
         assert_eq!(me.body["email"], "bob@example.com", "{}", me.text);
@@ -74,15 +66,7 @@ both_backends!(
 );
 async fn a_cached_session_still_ends_on_the_clock(app: TestApp) {
     app.seed_admin("admin@example.com").await;
-    let cookie = crate::common::session_cookie(
-        &app.login(
-            &crate::common::client(),
-            "admin@example.com",
-            crate::common::PASSWORD,
-        )
-        .await,
-    )
-    .expect("cookie");
+    let cookie = app.session_cookie_of("admin@example.com").await;
     let hash = token_hash(cookie.split_once('=').expect("name=token").1);
     let row = sessions::load(&app.db, &hash, now())
         .await

@@ -98,15 +98,7 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Option<Page>> {
-    let uncached = || list_uncached(db, workspace_id, viewer_id, search, status, after, limit);
-    let cache = match db {
-        Db::Sqlite(_, cache) if matches!(status, StatusFilter::All | StatusFilter::Active) => cache,
-        _ => return uncached().await,
-    };
-    let Some(version) = cache.version() else {
-        return uncached().await;
-    };
-    let key = PageKey {
+    let query = PageQuery {
         workspace_id: workspace_id.to_string(),
         viewer_id: viewer_id.to_string(),
         search: search.to_string(),
@@ -114,12 +106,19 @@ pub async fn list(
         after: after.cloned(),
         limit,
     };
-    if let Some(page) = cache.pages.get(version, &key) {
+    let cache = match db {
+        Db::Sqlite(_, cache) if matches!(status, StatusFilter::All | StatusFilter::Active) => cache,
+        _ => return list_uncached(db, &query).await,
+    };
+    let Some(version) = cache.version() else {
+        return list_uncached(db, &query).await;
+    };
+    if let Some(page) = cache.pages.get(version, &query) {
         return Ok(Some(Page::clone(&page)));
     }
-    let page = uncached().await?;
+    let page = list_uncached(db, &query).await?;
     if let Some(page) = &page {
-        cache.pages.put(version, key, Arc::new(page.clone()));
+        cache.pages.put(version, query, Arc::new(page.clone()));
     }
     Ok(page)
 }
@@ -127,9 +126,9 @@ pub async fn list(
 /// A page of the members list, with the workspace and the viewer's roles read with it.
 pub type Page = (WorkspaceAccess, Vec<MemberRow>, Option<Cursor>);
 
-/// Everything a page is read by, except the clock.
+/// Everything a page is read by, except the clock: also its key in the read cache.
 #[derive(PartialEq, Eq, Hash)]
-pub struct PageKey {
+pub struct PageQuery {
     workspace_id: String,
     viewer_id: String,
     search: String,
@@ -138,15 +137,16 @@ pub struct PageKey {
     limit: i64,
 }
 
-async fn list_uncached(
-    db: &Db,
-    workspace_id: &str,
-    viewer_id: &str,
-    search: &str,
-    status: StatusFilter,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> DbResult<Option<Page>> {
+async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
+    let PageQuery {
+        workspace_id,
+        viewer_id,
+        search,
+        status,
+        after,
+        limit,
+    } = query;
+    let (status, after, limit) = (*status, after.as_ref(), *limit);
     // Placeholders: $1 workspace, $2 search, $3 the character after every prefix,
     // $4..$6 cursor, $7 now, $8 the viewer.
     let searching = !search.is_empty();

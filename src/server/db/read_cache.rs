@@ -26,7 +26,7 @@ pub struct ReadCache {
     /// `None` once closed, or when the database cannot be watched: then nothing is cached.
     watch: Mutex<Option<rusqlite::Connection>>,
     pub(super) sessions: Versioned<String, super::sessions::SessionRow>,
-    pub(super) pages: Versioned<super::members::PageKey, Arc<super::members::Page>>,
+    pub(super) pages: Versioned<super::members::PageQuery, Arc<super::members::Page>>,
 }
 
 impl ReadCache {
