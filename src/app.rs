@@ -1,7 +1,6 @@
 //! The HTML shell, the router, and the browser-side route guard.
 
-use crate::api::auth::{me, SessionUser};
-use crate::api::ApiError;
+use crate::components::me::{provide_me, use_me};
 use crate::components::nav::Nav;
 use crate::pages::{
     audit::AuditPage, auth_error::AuthErrorPage, change_password::ChangePasswordPage,
@@ -31,18 +30,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The signed-in user, loaded once per page load; `None` when signed out.
-pub type MeResource = Resource<Result<Option<SessionUser>, ApiError>>;
-
-pub fn use_me() -> MeResource {
-    expect_context::<MeResource>()
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let me_resource: MeResource = Resource::new(|| (), |_| me());
-    provide_context(me_resource);
+    provide_me();
 
     // Lets tests (and people) know the page is interactive.
     Effect::new(move |_| {

@@ -1,14 +1,21 @@
 //! Roster: who belongs to which workspace, with which role.
 //!
-//! - `domain`: pure types shared with the browser (emails, password policy, roles, permissions);
+//! Dependencies point one way: `domain ← model ← server ← api`, and
+//! `model ← components ← pages ← app` (checked by `tests/layers.rs`).
+//!
+//! - `domain`: pure rules and types shared with the browser (emails, password policy, roles,
+//!   permissions, requests, safe return paths);
+//! - `model`: what the browser and the server exchange (DTOs, `ApiError`);
+//! - `server`: everything that only runs on the server (database, sessions, HTTP plumbing,
+//!   one module per feature);
 //! - `api`: the server functions (the HTTP API), thin;
-//! - `app`, `pages`, `components`: the Leptos UI, rendered on the server and hydrated;
-//! - `server`: everything that only runs on the server (database, sessions, HTTP plumbing).
+//! - `components`, `pages`, `app`: the Leptos UI, rendered on the server and hydrated.
 
 pub mod api;
 pub mod app;
 pub mod components;
 pub mod domain;
+pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

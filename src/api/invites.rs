@@ -2,43 +2,8 @@
 
 use super::ApiError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InviteResultKind {
-    Invited,
-    Updated,
-    AlreadyMember,
-    Added,
-    Invalid,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InviteResult {
-    pub email: String,
-    pub result: InviteResultKind,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invited {
-    /// One per distinct email, in the order given.
-    pub results: Vec<InviteResult>,
-    /// False when the instance has no SMTP server: copy the links from the pending rows.
-    pub email_enabled: bool,
-}
-
-/// What an invitation link shows before sign-in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvitationView {
-    pub email: String,
-    pub workspaces: Vec<String>,
-    pub invited_by: Option<String>,
-    pub invited_by_email: Option<String>,
-    pub expires_at: i64,
-    pub expired: bool,
-}
+use crate::model::invites::{InvitationView, Invited};
 
 /// Invites one or many emails (separated by commas, spaces or new lines; at most 100) to
 /// `workspace_id` and optionally to `workspace_ids` (comma-separated) with a workspace `role`,

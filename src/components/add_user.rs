@@ -1,10 +1,11 @@
 //! The Add User dialog: create a user with a password in the current workspace.
 
-use crate::api::admin::{AddUser, CreatedUser};
+use crate::api::admin::AddUser;
 use crate::components::copy_to_clipboard;
 use crate::components::WorkspaceRoleOptions;
 use crate::domain::password::{GENERATED_LEN, MIN_LEN};
 use crate::domain::WorkspaceRole;
+use crate::model::admin::CreatedUser;
 use leptos::prelude::*;
 
 #[component]

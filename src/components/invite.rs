@@ -1,9 +1,10 @@
 //! The Invite dialog: one or many emails, a role, optional extra workspaces.
 
-use crate::api::auth::WorkspaceDto;
-use crate::api::invites::{CreateInvites, InviteResultKind};
+use crate::api::invites::CreateInvites;
 use crate::components::WorkspaceRoleOptions;
 use crate::domain::{PlatformRole, WorkspaceRole};
+use crate::model::auth::WorkspaceDto;
+use crate::model::invites::InviteResultKind;
 use leptos::prelude::*;
 
 #[component]

@@ -2,6 +2,7 @@
 
 pub mod add_user;
 pub mod invite;
+pub mod me;
 pub mod nav;
 
 use crate::domain::WorkspaceRole;
@@ -29,42 +30,4 @@ pub fn copy_to_clipboard(text: &str) {
         .navigator()
         .clipboard()
         .write_text(text);
-}
-
-/// Only same-origin relative paths are accepted as a place to return to after sign-in.
-pub fn safe_return_to(raw: Option<String>) -> String {
-    match raw {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && !p.starts_with("/login") =>
-        {
-            p
-        }
-        _ => "/members".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_return_to;
-
-    #[test]
-    fn return_to_is_relative_only() {
-        assert_eq!(
-            safe_return_to(Some("/members?workspace=1".into())),
-            "/members?workspace=1"
-        );
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "members",
-            "/login",
-        ] {
-            assert_eq!(safe_return_to(Some(bad.into())), "/members", "{bad}");
-        }
-        assert_eq!(safe_return_to(None), "/members");
-    }
 }

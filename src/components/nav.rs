@@ -1,6 +1,6 @@
 use crate::api::auth::Logout;
-use crate::app::use_me;
 use crate::components::full_reload_to;
+use crate::components::me::use_me;
 use crate::domain::{can, Action, Target};
 use leptos::prelude::*;
 use leptos_router::components::A;

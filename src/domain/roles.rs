@@ -39,6 +39,7 @@ pub enum RoleSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A stored or submitted name that is none of the enum's.
 #[error("unknown {kind} `{value}`")]
 pub struct UnknownRole {
     pub kind: &'static str,
@@ -67,8 +68,16 @@ macro_rules! named_enum {
                 f.write_str(self.as_str())
             }
         }
+        /// How rows are decoded: an unknown stored name is an error, never a missing value.
+        impl TryFrom<String> for $ty {
+            type Error = UnknownRole;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
     };
 }
+pub(crate) use named_enum;
 
 named_enum!(PlatformRole, "platform role", {
     PlatformAdmin => "platform_admin",

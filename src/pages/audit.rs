@@ -1,5 +1,6 @@
-use crate::api::audit::{list_audit, AuditEntry};
+use crate::api::audit::list_audit;
 use crate::domain::time::format_utc;
+use crate::model::audit::AuditEntry;
 use leptos::prelude::*;
 
 #[component]
@@ -47,7 +48,7 @@ fn AuditTable(rows: Vec<AuditEntry>) -> impl IntoView {
                         <tr>
                             <td class="nowrap">{format_utc(e.at)}</td>
                             <td>{e.actor.unwrap_or_else(|| "—".into())}</td>
-                            <td><code>{e.action}</code></td>
+                            <td><code>{e.action.as_str()}</code></td>
                             <td>{e.target.unwrap_or_default()}</td>
                             <td>{e.workspace.unwrap_or_default()}</td>
                             <td class="muted">{e.detail.unwrap_or_default()}</td>

@@ -1,7 +1,7 @@
 use super::ErrorNote;
 use crate::api::auth::ChangePassword;
-use crate::app::use_me;
 use crate::components::full_reload_to;
+use crate::components::me::use_me;
 use crate::domain::password::MIN_LEN;
 use leptos::prelude::*;
 

@@ -1,6 +1,7 @@
 use super::ErrorNote;
 use crate::api::auth::Login;
-use crate::components::{full_reload_to, safe_return_to};
+use crate::components::full_reload_to;
+use crate::domain::safe_return_to;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -1,15 +1,16 @@
 use super::ErrorNote;
-use crate::api::auth::{SessionUser, WorkspaceDto};
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
-use crate::api::members::{list_members, MemberDto, MemberStatus, RemoveMember, SetMemberRole};
+use crate::api::members::{list_members, RemoveMember, SetMemberRole};
 use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
-use crate::app::use_me;
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
+use crate::components::me::use_me;
 use crate::components::WorkspaceRoleOptions;
 use crate::components::{copy_to_clipboard, full_reload_to};
 use crate::domain::time::{format_date, format_utc};
 use crate::domain::{can, Action, Actor, RoleSource, Target};
+use crate::model::auth::{SessionUser, WorkspaceDto};
+use crate::model::members::{MemberDto, MemberStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -163,7 +164,7 @@ fn WorkspaceMembers(
     });
     let action_error = Signal::derive(move || {
         let err =
-            |e: Option<Result<_, crate::api::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
+            |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
         err(actions.remove.value().get().map(|r| r.map(|_| ())))
             .or_else(|| err(actions.set_role.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))

@@ -1,6 +1,6 @@
 use super::ErrorNote;
 use crate::api::auth::{my_identities, UnlinkIdentity};
-use crate::app::use_me;
+use crate::components::me::use_me;
 use crate::domain::time::format_date;
 use leptos::prelude::*;
 

@@ -141,7 +141,7 @@ async fn bootstrap_admin(
             return Err(format!("{email} is already a user; pass --generate-password --force to make them platform admin"));
         }
         let expires = config.invite_lifetime.as_secs() as i64 + db::now();
-        let (_token, hash) = crate::server::invites::new_token();
+        let (_token, hash) = crate::server::tokens::new_token();
         let ws =
             crate::server::db::invites::bootstrap_invitation(&db, email.as_str(), expires, &hash)
                 .await

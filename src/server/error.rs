@@ -1,6 +1,7 @@
 //! Server-side failures and how each becomes an HTTP status with `{"error", "code"}`.
 
-use crate::api::ApiError;
+use crate::domain::requests::FieldErrors;
+use crate::model::ApiError;
 use axum::http::{HeaderValue, StatusCode};
 use std::collections::BTreeMap;
 
@@ -75,6 +76,19 @@ impl AppError {
                 AppError::Invalid { fields, .. } => fields.clone(),
                 _ => BTreeMap::new(),
             },
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        let message = match errors.0.iter().next() {
+            Some((field, message)) if errors.0.len() == 1 => format!("{field}: {message}"),
+            _ => "Some fields need attention".to_string(),
+        };
+        AppError::Invalid {
+            message,
+            fields: errors.0,
         }
     }
 }

@@ -3,17 +3,16 @@
 use crate::app::{shell, App};
 use crate::server::auth::oidc::Oidc;
 use crate::server::auth::oidc_routes;
-use crate::server::auth::session;
+use crate::server::auth::session::{self, SessionHandle};
 use crate::server::db::{self, audit::AuditEvent, users, Db};
 use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use axum::Router;
+use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -127,6 +126,8 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(mw::from_fn_with_state(state.clone(), request_context))
+        // Reads the session cookie before, and writes it after, everything above.
+        .layer(session::layer(&state.db, &state.config))
         .layer(mw::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(crate::server::logging::trace_layer())
@@ -171,10 +172,12 @@ async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Ne
     }
     if is_cross_site(req.headers(), state.config.public_origin()) {
         let ev = AuditEvent {
-            action: "csrf_refused",
+            action: crate::domain::AuditAction::CsrfRefused,
             target: Some(req.uri().path().to_string()),
             ip: Some(client_ip(&req, state.config.trust_forwarded_for)),
-            ..Default::default()
+            actor_user_id: None,
+            workspace_id: None,
+            detail: None,
         };
         if let Err(e) = db::audit::record(&state.db, &ev).await {
             tracing::error!(error = %e, "could not audit a refused cross-site request");
@@ -201,13 +204,18 @@ pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {
 /// - anonymous visitors of private pages go to `/login`;
 /// - a user who must change their password is held on `/change-password` (303 for pages,
 ///   403 `password_change_required` for every server function but change-password, logout, me).
-async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn request_context(
+    State(state): State<AppState>,
+    Extension(session): Extension<tower_sessions::Session>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
-    let (session, user) = match session::resolve(&state.db, &state.config, req.headers()).await {
+    let (session, user) = match SessionHandle::resolve(session, &state.db, &state.config).await {
         Ok(found) => found,
         Err(e) => return AppError::from(e).into_response(),
     };
-    let mut response = match guard(
+    match guard(
         req.method(),
         req.uri().path(),
         req.uri().query(),
@@ -215,21 +223,11 @@ async fn request_context(State(state): State<AppState>, mut req: Request, next: 
     ) {
         Some(response) => response,
         None => {
-            req.extensions_mut().insert(RequestContext {
-                user,
-                ip,
-                session: session.clone(),
-            });
+            req.extensions_mut()
+                .insert(RequestContext { user, ip, session });
             next.run(req).await
         }
-    };
-    // A request that failed on the server hands out no new session, even if it made one.
-    if !response.status().is_server_error() {
-        if let Some(cookie) = session.set_cookie_header(&state.config) {
-            response.headers_mut().append(SET_COOKIE, cookie);
-        }
     }
-    response
 }
 
 const ALLOWED_WHILE_RESTRICTED: &[&str] = &[
@@ -275,24 +273,13 @@ fn guard(
             Some(q) => format!("{path}?{q}"),
             None => path.to_string(),
         };
-        let encoded: String = url_encode(&target);
+        let encoded = crate::server::percent::encode(&target);
         return Some(Redirect::to(&format!("/login?return_to={encoded}")).into_response());
     }
     if user.is_some() && (path == "/login" || path == "/") {
         return Some(Redirect::to("/members").into_response());
     }
     None
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.

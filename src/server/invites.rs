@@ -1,8 +1,8 @@
 //! Invitations: create (one or many emails), resend, cancel, copy a link, look up a link.
 //! Tokens are 256 random bits; only their SHA-256 is stored.
 
-use crate::api::invites::{InvitationView, InviteResult, InviteResultKind, Invited};
 use crate::domain::{can, can_grant, Action, Email, Grant, PlatformRole, Target, WorkspaceRole};
+use crate::model::invites::{InvitationView, InviteResult, InviteResultKind, Invited};
 use crate::server::auth::Caller;
 use crate::server::db::invites::{self, InviteOutcome, NewInvite};
 use crate::server::db::{now, throttle, workspaces, Db};
@@ -13,11 +13,8 @@ pub const MAX_EMAILS: usize = 100;
 const RESENDS_PER_WINDOW: i64 = 3;
 const RESEND_WINDOW_SECS: i64 = 600;
 
-pub use crate::server::tokens::{new_token, token_hash};
-
-pub fn invite_link(public_url: &str, token: &str) -> String {
-    format!("{public_url}/invite/{token}")
-}
+use crate::server::mail::invite_link;
+use crate::server::tokens::{new_token, token_hash};
 
 /// Splits a pasted list on commas, semicolons and whitespace; drops duplicates, keeps order.
 pub fn split_emails(raw: &str) -> Vec<String> {
@@ -218,7 +215,7 @@ pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<
         .as_ref()
         .map(|_| invitation_mail(&email, &inviter_name(caller), &names, expires_at));
     let (_unsent_token, hash) = new_token();
-    let mut ev = caller.audit("invite_resent");
+    let mut ev = caller.audit(crate::domain::AuditAction::InviteResent);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id);
     rotate_or_404(db, &email, &hash, Some(expires_at), mail.as_ref(), &ev).await?;
@@ -243,7 +240,7 @@ async fn rotate_or_404(
 
 pub async fn cancel(caller: &Caller, workspace_id: &str, email: &str) -> Result<(), AppError> {
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
-    let mut ev = caller.audit("invite_cancelled");
+    let mut ev = caller.audit(crate::domain::AuditAction::InviteCancelled);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id.clone());
     if !invites::cancel(&caller.state.db, &email, &ws_id, &ev).await? {
@@ -263,7 +260,7 @@ pub async fn copy_link(
 ) -> Result<String, AppError> {
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
     let (token, hash) = new_token();
-    let mut ev = caller.audit("invite_link_created");
+    let mut ev = caller.audit(crate::domain::AuditAction::InviteLinkCreated);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id);
     rotate_or_404(&caller.state.db, &email, &hash, None, None, &ev).await?;

@@ -2,12 +2,17 @@
 
 use crate::server::db::outbox::{self, OutboxMail, OutboxRow, INVITE_LINK};
 use crate::server::db::{invites, Db};
-use crate::server::invites::{invite_link, new_token};
+use crate::server::tokens::new_token;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// The link an invitation email (or Copy link) hands over.
+pub fn invite_link(public_url: &str, token: &str) -> String {
+    format!("{public_url}/invite/{token}")
+}
 
 /// How long a claimed row is reserved for the instance that claimed it.
 const LEASE_SECS: i64 = 120;

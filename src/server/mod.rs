@@ -1,16 +1,24 @@
-//! Server-only code: configuration, state, database, authentication, HTTP plumbing.
+//! Server-only code: configuration, state, database, authentication, HTTP plumbing, and one
+//! module per feature (`accounts`, `members`, `invites`, `workspaces`, `identities`, `audit`)
+//! that the server functions of `api/` call.
 
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod identities;
 pub mod invites;
 pub mod logging;
 pub mod mail;
+pub mod members;
+pub mod percent;
 pub mod role_sync;
 pub mod tokens;
+pub mod workspaces;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;

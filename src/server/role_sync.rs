@@ -2,7 +2,7 @@
 //! roles follow the configured claim. A missing or empty claim, or values that map to nothing,
 //! change nothing (a warning names them): an unknown value never downgrades anybody.
 
-use crate::domain::{PlatformRole, RoleSource, WorkspaceRole};
+use crate::domain::{PlatformRole, RoleSource, UserId, WorkspaceId, WorkspaceRole};
 use crate::server::config::{GovernedWorkspaces, MappedRole, RoleSyncConfig};
 use crate::server::db::audit::AuditEvent;
 use crate::server::db::members::{self, MembershipChange};
@@ -96,7 +96,7 @@ pub async fn sync(
     }
     let audit = |workspace_id: Option<&str>| AuditEvent {
         actor_user_id: None,
-        action: "authz_change",
+        action: crate::domain::AuditAction::AuthzChange,
         target: Some(user.email.clone()),
         workspace_id: workspace_id.map(str::to_string),
         ip: Some(ip.to_string()),
@@ -113,13 +113,15 @@ pub async fn sync(
                 .map(|(id, _)| id)
                 .collect(),
         };
+        let user_id = UserId::from(user.id.as_str());
         for ws in governed {
-            match members::role_of(db, &ws, &user.id).await? {
+            let ws_id = WorkspaceId::from(ws.as_str());
+            match members::role_of(db, &ws_id, &user_id).await? {
                 Some((current, _)) => {
                     let change = members::set_role(
                         db,
-                        &ws,
-                        &user.id,
+                        &ws_id,
+                        &user_id,
                         role,
                         RoleSource::Idp,
                         &audit(Some(&ws)),
@@ -127,7 +129,7 @@ pub async fn sync(
                     .await?;
                     match change {
                         MembershipChange::Changed { .. } => {
-                            downgraded |= current.parse::<WorkspaceRole>().is_ok_and(|c| role < c);
+                            downgraded |= role < current;
                         }
                         MembershipChange::LastAdmin => {
                             tracing::warn!(user = %user.id, workspace = %ws, "role sync: would remove the last admin; role kept");
@@ -137,9 +139,9 @@ pub async fn sync(
                 }
                 None if cfg.auto_join => {
                     let mut ev = audit(Some(&ws));
-                    ev.action = "membership_added";
+                    ev.action = crate::domain::AuditAction::MembershipAdded;
                     ev.detail = Some(format!("role={role} source=idp"));
-                    members::add(db, &ws, &user.id, role, RoleSource::Idp, &ev).await?;
+                    members::add(db, &ws_id, &user_id, role, RoleSource::Idp, &ev).await?;
                 }
                 None => {}
             }
@@ -155,11 +157,11 @@ pub async fn sync(
             let mut ev = audit(None);
             ev.detail = Some(format!(
                 "from={} to={platform} source=idp",
-                user.platform_role.as_deref().unwrap_or("none")
+                user.platform_role.map(|r| r.as_str()).unwrap_or("none")
             ));
             users::set_platform_role(db, &user.id, Some(platform), &ev).await?;
             downgraded |= user.platform_role() == Some(PlatformRole::PlatformAdmin);
-            user.platform_role = Some(platform.as_str().to_string());
+            user.platform_role = Some(platform);
             // set_platform_role bumped the version: reload it.
             user.session_version = users::find_by_id(db, &user.id)
                 .await?

@@ -3,7 +3,7 @@
 //! `TEST_DATABASE_URL` is set. The server is stopped and the database removed on drop.
 #![allow(dead_code)]
 
-use roster::domain::{OrgRole, PlatformRole};
+use roster::domain::{AuditAction, OrgRole, PlatformRole};
 use roster::server::auth::password::hash_blocking;
 use roster::server::config::Config;
 use roster::server::db::audit::AuditEvent;
@@ -400,10 +400,7 @@ impl TestApp {
             &self.db,
             user_id,
             Some(role),
-            &AuditEvent {
-                action: "test_setup",
-                ..Default::default()
-            },
+            &AuditEvent::new(AuditAction::AuthzChange),
         )
         .await
         .expect("platform role");
@@ -415,10 +412,7 @@ impl TestApp {
             org_id,
             user_id,
             role,
-            &AuditEvent {
-                action: "test_setup",
-                ..Default::default()
-            },
+            &AuditEvent::new(AuditAction::AuthzChange),
         )
         .await
         .expect("org role");

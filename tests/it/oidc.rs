@@ -804,7 +804,7 @@ async fn twenty_racing_first_sign_ins_make_one_user() {
 
 with_idp!(first_admin_by_google, first_admin_by_google);
 async fn first_admin_by_google(app: TestApp, idp: FakeIdp) {
-    let hash = roster::server::invites::new_token().1;
+    let hash = roster::server::tokens::new_token().1;
     roster::server::db::invites::bootstrap_invitation(
         &app.db,
         "root@example.com",

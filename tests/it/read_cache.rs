@@ -4,7 +4,7 @@
 
 use crate::common::{with_cookie, TestApp};
 use roster::server::db::{now, sessions, Db};
-use roster::server::invites::token_hash;
+use roster::server::tokens::token_hash;
 use serde_json::Value;
 
 fn emails(rows: &[Value]) -> Vec<&str> {

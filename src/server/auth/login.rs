@@ -1,12 +1,13 @@
 //! Password sign-in (with throttling and audit) and password change.
 
 use super::session::SessionHandle;
-use crate::api::auth::{SessionUser, WorkspaceDto};
-use crate::domain::{Email, NewPassword};
+use super::Caller;
+use crate::domain::{AuditAction, Email, NewPassword};
+use crate::model::auth::{SessionUser, WorkspaceDto};
 use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::users::{self, UserRow};
 use crate::server::db::{now, throttle, workspaces};
-use crate::server::{AppError, AppState};
+use crate::server::{AppError, AppState, RequestContext};
 
 const INCORRECT: &str = "Email or password is incorrect";
 
@@ -22,7 +23,7 @@ async fn audit_login(
     user_id: Option<&str>,
     email: &str,
     ip: &str,
-    action: &'static str,
+    action: AuditAction,
     detail: String,
 ) -> Result<(), AppError> {
     let ev = AuditEvent {
@@ -31,7 +32,7 @@ async fn audit_login(
         target: Some(email.to_string()),
         ip: Some(ip.to_string()),
         detail: Some(detail),
-        ..Default::default()
+        workspace_id: None,
     };
     Ok(record(&state.db, &ev).await?)
 }
@@ -55,7 +56,7 @@ pub async fn with_password(
                 None,
                 email,
                 ip,
-                "authn_login_fail",
+                AuditAction::AuthnLoginFail,
                 "reason=throttled method=password".into(),
             )
             .await?;
@@ -99,7 +100,7 @@ pub async fn with_password(
             None,
             email,
             ip,
-            "authn_login_fail",
+            AuditAction::AuthnLoginFail,
             format!("reason={reason} method=password"),
         )
         .await?;
@@ -112,7 +113,7 @@ pub async fn with_password(
             Some(&user.id),
             email,
             ip,
-            "authn_login_fail",
+            AuditAction::AuthnLoginFail,
             "reason=disabled method=password".into(),
         )
         .await?;
@@ -126,7 +127,7 @@ pub async fn with_password(
             Some(&user.id),
             email,
             ip,
-            "authn_login_fail",
+            AuditAction::AuthnLoginFail,
             "reason=temporary_password_expired method=password".into(),
         )
         .await?;
@@ -143,7 +144,7 @@ pub async fn with_password(
         Some(&user.id),
         email,
         ip,
-        "authn_login_success",
+        AuditAction::AuthnLoginSuccess,
         "method=password".into(),
     )
     .await?;
@@ -179,14 +180,27 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
     })
 }
 
-pub async fn change_password(
-    state: &AppState,
-    session: &SessionHandle,
-    user: &UserRow,
-    current: &str,
-    new: &str,
-    ip: &str,
-) -> Result<(), AppError> {
+/// Ends this session on the server (and audits it when someone was signed in).
+pub async fn sign_out(state: &AppState, ctx: &RequestContext) -> Result<(), AppError> {
+    ctx.session.sign_out().await?;
+    if let Some(user) = &ctx.user {
+        let ev = AuditEvent {
+            actor_user_id: Some(user.id.clone()),
+            action: AuditAction::AuthnLogout,
+            target: None,
+            workspace_id: None,
+            ip: Some(ctx.ip.clone()),
+            detail: None,
+        };
+        record(&state.db, &ev).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the caller's password (the current one proves it is them): clears a forced
+/// change, ends every other session and renews this one's id.
+pub async fn change_password(caller: &Caller, current: &str, new: &str) -> Result<(), AppError> {
+    let (state, user, session) = (&caller.state, &caller.user, &caller.session);
     let key = account_key(&user.email);
     if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
         return Err(AppError::TooManyRequests {
@@ -226,9 +240,10 @@ pub async fn change_password(
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),
-        action: "authn_password_change",
+        action: AuditAction::AuthnPasswordChange,
         target: Some(user.email.clone()),
-        ip: Some(ip.to_string()),
+        workspace_id: None,
+        ip: Some(caller.ip.clone()),
         detail: Some(
             if user.must_change_password {
                 "forced=true"
@@ -237,7 +252,6 @@ pub async fn change_password(
             }
             .into(),
         ),
-        ..Default::default()
     };
     let version = users::set_own_password(&state.db, &user.id, &hash, &ev).await?;
     // The bumped version ends every other session; this one continues under a new id.

@@ -6,7 +6,7 @@ pub mod oidc_routes;
 pub mod password;
 pub mod session;
 
-use crate::domain::Actor;
+use crate::domain::{Actor, AuditAction};
 use crate::server::db::users::{self, UserRow};
 use crate::server::db::workspaces::{self, WorkspaceAccess, WorkspaceRow};
 use crate::server::{AppError, AppState, RequestContext};
@@ -28,6 +28,7 @@ pub struct Caller {
     pub state: AppState,
     pub user: UserRow,
     pub ip: String,
+    pub session: session::SessionHandle,
     /// Every role of the user, loaded when first asked for: a call about one workspace
     /// needs only [`Caller::workspace`].
     actor: tokio::sync::OnceCell<Actor>,
@@ -40,6 +41,7 @@ pub async fn caller() -> Result<Caller, AppError> {
         state,
         user,
         ip: ctx.ip,
+        session: ctx.session,
         actor: tokio::sync::OnceCell::new(),
     })
 }
@@ -82,12 +84,10 @@ impl Caller {
             user_id: self.user.id.clone(),
             platform_role: self.user.platform_role(),
             org_roles: org_role
-                .and_then(|r| r.parse().ok())
                 .map(|r| (ws.org_id.clone(), r))
                 .into_iter()
                 .collect(),
             workspace_roles: workspace_role
-                .and_then(|r| r.parse().ok())
                 .map(|r| (ws.id.clone(), r))
                 .into_iter()
                 .collect(),
@@ -102,12 +102,15 @@ impl Caller {
         Ok(ws)
     }
 
-    pub fn audit(&self, action: &'static str) -> crate::server::db::audit::AuditEvent {
+    /// An audit row of `action` by the caller, from their address.
+    pub fn audit(&self, action: AuditAction) -> crate::server::db::audit::AuditEvent {
         crate::server::db::audit::AuditEvent {
             actor_user_id: Some(self.user.id.clone()),
             action,
             ip: Some(self.ip.clone()),
-            ..Default::default()
+            target: None,
+            workspace_id: None,
+            detail: None,
         }
     }
 }

@@ -2,14 +2,13 @@
 //! Every refusal ends on a clear page (`/auth/error?reason=…`) and an audit row, never a raw error.
 
 use super::oidc::{same_secret, Flow, VerifiedIdentity, FLOW_TTL_SECS};
-use crate::components::safe_return_to;
-use crate::domain::{can, Action, PlatformRole, Target, WorkspaceRole};
+use crate::domain::{can, safe_return_to, Action, AuditAction, Target};
 use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::identities::{self, LinkOutcome};
 use crate::server::db::invites::{self, AcceptOutcome, Acceptance, Grant};
 use crate::server::db::now;
 use crate::server::db::users::{self, UserRow};
-use crate::server::invites::token_hash;
+use crate::server::tokens::token_hash;
 use crate::server::{AppError, AppState, RequestContext};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -78,21 +77,10 @@ impl Refusal {
         } = self
         {
             url.push_str("&who=");
-            url.push_str(&form_encode(who));
+            url.push_str(&crate::server::percent::encode(who));
         }
         Redirect::to(&url).into_response()
     }
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn refuse(
@@ -103,7 +91,7 @@ async fn refuse(
     ip: &str,
 ) -> Response {
     let ev = AuditEvent {
-        action: "authn_login_fail",
+        action: crate::domain::AuditAction::AuthnLoginFail,
         target: email.map(str::to_string),
         ip: Some(ip.to_string()),
         detail: Some(
@@ -111,7 +99,8 @@ async fn refuse(
                 .trim_end()
                 .to_string(),
         ),
-        ..Default::default()
+        actor_user_id: None,
+        workspace_id: None,
     };
     if let Err(e) = record(&state.db, &ev).await {
         tracing::error!(error = %e, "could not audit a refused sign-in");
@@ -224,89 +213,132 @@ pub async fn callback(
         }
         Err(e) => return refuse(&state, Refusal::ProviderRefused, e.to_string(), None, ip).await,
     };
-    let decision = match complete(&state, &identity, &flow, ip).await {
-        // Roles follow the identity provider at every sign-in (not when merely linking).
-        Ok(Ok(user)) if flow.link_user_id.is_none() => match oidc.role_sync() {
-            Some(cfg) => crate::server::role_sync::sync(&state.db, cfg, user, &identity.claims, ip)
-                .await
-                .map(Ok),
-            None => Ok(Ok(user)),
-        },
-        other => other,
-    };
-    match decision {
-        Ok(Ok(user)) => match ctx
-            .session
-            .sign_in(&user.id, user.session_version, "oidc")
-            .await
-        {
-            Ok(()) => {
-                let ev = AuditEvent {
-                    actor_user_id: Some(user.id.clone()),
-                    action: "authn_login_success",
-                    target: Some(user.email.clone()),
-                    ip: Some(ip.to_string()),
-                    detail: Some(format!("method=oidc issuer={}", identity.issuer)),
-                    ..Default::default()
-                };
-                if let Err(e) = record(&state.db, &ev).await {
-                    return AppError::from(e).into_response();
-                }
-                let target = if flow.link_user_id.is_some() {
-                    "/profile".to_string()
-                } else {
-                    flow.return_to.clone()
-                };
-                Redirect::to(&target).into_response()
-            }
-            Err(e) => AppError::from(e).into_response(),
-        },
-        Ok(Err((refusal, detail))) => {
-            refuse(&state, refusal, detail, identity.email.as_deref(), ip).await
+    let user = match decide(&state, &identity, &flow, ip).await {
+        Ok(SignIn::User(user)) => user,
+        Ok(SignIn::Refused(refusal, detail)) => {
+            return refuse(&state, refusal, detail, identity.email.as_deref(), ip).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => return e.into_response(),
+    };
+    // Roles follow the identity provider at every sign-in (not when merely linking).
+    let user = match oidc.role_sync() {
+        Some(cfg) if flow.link_user_id.is_none() => {
+            match crate::server::role_sync::sync(&state.db, cfg, user, &identity.claims, ip).await {
+                Ok(user) => user,
+                Err(e) => return e.into_response(),
+            }
+        }
+        _ => user,
+    };
+    if let Err(e) = ctx
+        .session
+        .sign_in(&user.id, user.session_version, "oidc")
+        .await
+    {
+        return AppError::from(e).into_response();
     }
+    let ev = AuditEvent {
+        actor_user_id: Some(user.id.clone()),
+        action: AuditAction::AuthnLoginSuccess,
+        target: Some(user.email.clone()),
+        ip: Some(ip.to_string()),
+        detail: Some(format!("method=oidc issuer={}", identity.issuer)),
+        workspace_id: None,
+    };
+    if let Err(e) = record(&state.db, &ev).await {
+        return AppError::from(e).into_response();
+    }
+    let target = if flow.link_user_id.is_some() {
+        "/profile".to_string()
+    } else {
+        flow.return_to.clone()
+    };
+    Redirect::to(&target).into_response()
 }
 
-type Decision = Result<Result<UserRow, (Refusal, String)>, AppError>;
+/// Who a verified identity signs in as, or why it may not.
+enum SignIn {
+    User(UserRow),
+    /// The page to show and the audit detail.
+    Refused(Refusal, String),
+}
 
-/// Decides who this verified identity is: a known identity, a link requested by a signed-in
-/// user, or the acceptance of a pending invitation. Nothing else creates an account.
-async fn complete(state: &AppState, id: &VerifiedIdentity, flow: &Flow, ip: &str) -> Decision {
-    let db = &state.db;
-    let refused = |r: Refusal, d: &str| Ok(Err((r, d.to_string())));
+fn refused(refusal: Refusal, detail: &str) -> Result<SignIn, AppError> {
+    Ok(SignIn::Refused(refusal, detail.to_string()))
+}
 
+/// Decides who this verified identity is, in this order: a link requested by a signed-in user
+/// (from their profile), a known identity, or a first sign-in through an invitation. Nothing
+/// else creates an account.
+async fn decide(
+    state: &AppState,
+    id: &VerifiedIdentity,
+    flow: &Flow,
+    ip: &str,
+) -> Result<SignIn, AppError> {
     if let Some(user_id) = &flow.link_user_id {
-        let Some(user) = users::find_by_id(db, user_id).await? else {
-            return refused(Refusal::Stale, "user gone");
-        };
-        if !id.email_verified || id.email.as_deref() != Some(user.email.as_str()) {
-            return refused(Refusal::LinkEmailMismatch, "");
-        }
-        let ev = AuditEvent {
-            actor_user_id: Some(user.id.clone()),
-            action: "identity_linked",
-            target: Some(user.email.clone()),
-            ip: Some(ip.to_string()),
-            detail: Some(format!("issuer={}", id.issuer)),
-            ..Default::default()
-        };
-        return match identities::link(db, &user.id, &id.issuer, &id.subject, &user.email, &ev)
-            .await?
-        {
-            LinkOutcome::LinkedToSomeoneElse => refused(Refusal::LinkedToSomeoneElse, ""),
-            _ => Ok(Ok(user)),
-        };
+        return link_from_profile(state, id, user_id, ip).await;
     }
-
-    if let Some(user) = identities::find_user(db, &id.issuer, &id.subject).await? {
+    if let Some(user) = identities::find_user(&state.db, &id.issuer, &id.subject).await? {
         if user.disabled_at.is_some() {
             return refused(Refusal::Disabled, "");
         }
-        return Ok(Ok(user));
+        return Ok(SignIn::User(user));
     }
+    first_sign_in(state, id, flow, ip).await
+}
 
-    // First sign-in with this identity.
+/// A signed-in user links this identity from their profile: its verified email must be theirs.
+async fn link_from_profile(
+    state: &AppState,
+    id: &VerifiedIdentity,
+    user_id: &str,
+    ip: &str,
+) -> Result<SignIn, AppError> {
+    let db = &state.db;
+    let Some(user) = users::find_by_id(db, user_id).await? else {
+        return refused(Refusal::Stale, "user gone");
+    };
+    if !id.email_verified || id.email.as_deref() != Some(user.email.as_str()) {
+        return refused(Refusal::LinkEmailMismatch, "");
+    }
+    let ev = AuditEvent {
+        actor_user_id: Some(user.id.clone()),
+        action: AuditAction::IdentityLinked,
+        target: Some(user.email.clone()),
+        ip: Some(ip.to_string()),
+        detail: Some(format!("issuer={}", id.issuer)),
+        workspace_id: None,
+    };
+    match identities::link(db, &user.id, &id.issuer, &id.subject, &user.email, &ev).await? {
+        LinkOutcome::LinkedToSomeoneElse => refused(Refusal::LinkedToSomeoneElse, ""),
+        _ => Ok(SignIn::User(user)),
+    }
+}
+
+/// After losing a race with a concurrent callback of the same person (two tabs, a double
+/// click), the account that callback made; otherwise the refusal given.
+async fn signed_up_meanwhile(
+    state: &AppState,
+    id: &VerifiedIdentity,
+    otherwise: Refusal,
+    detail: &str,
+) -> Result<SignIn, AppError> {
+    match identities::find_user(&state.db, &id.issuer, &id.subject).await? {
+        Some(user) => Ok(SignIn::User(user)),
+        None => refused(otherwise, detail),
+    }
+}
+
+/// The first sign-in of an identity: a verified email (in an allowed domain) with a pending,
+/// unexpired invitation, which one transaction turns into the account.
+async fn first_sign_in(
+    state: &AppState,
+    id: &VerifiedIdentity,
+    flow: &Flow,
+    ip: &str,
+) -> Result<SignIn, AppError> {
+    let db = &state.db;
     let Some(email) = id.email.clone().filter(|_| id.email_verified) else {
         return refused(Refusal::EmailNotVerified, "");
     };
@@ -330,12 +362,9 @@ async fn complete(state: &AppState, id: &VerifiedIdentity, flow: &Flow, ip: &str
         .await?
         .is_some()
     {
-        // A concurrent callback of this same person may have just created the account.
-        if let Some(user) = identities::find_user(db, &id.issuer, &id.subject).await? {
-            return Ok(Ok(user));
-        }
-        // Never linked by email: the owner signs in with their password and links from their profile.
-        return refused(Refusal::AccountExists, "");
+        // Never linked by email: the owner signs in with their password and links from their
+        // profile.
+        return signed_up_meanwhile(state, id, Refusal::AccountExists, "").await;
     }
     if let Some(hash) = &flow.invite_token_hash {
         match invites::find_by_token_hash(db, hash).await? {
@@ -352,11 +381,7 @@ async fn complete(state: &AppState, id: &VerifiedIdentity, flow: &Flow, ip: &str
         }
     }
     let Some(invitation) = invites::find_by_email(db, &email).await? else {
-        // A concurrent callback of this same person may have just accepted it.
-        if let Some(user) = identities::find_user(db, &id.issuer, &id.subject).await? {
-            return Ok(Ok(user));
-        }
-        return refused(Refusal::NotInvited, "");
+        return signed_up_meanwhile(state, id, Refusal::NotInvited, "").await;
     };
     if invitation.expires_at <= now() {
         let invited_by = invitation
@@ -371,35 +396,25 @@ async fn complete(state: &AppState, id: &VerifiedIdentity, flow: &Flow, ip: &str
     let mut grants = Vec::new();
     let mut skipped = Vec::new();
     for row in invites::workspaces_of(db, &email).await? {
-        let Ok(role) = row.workspace_role.parse::<WorkspaceRole>() else {
-            continue;
+        let target = Target::Workspace {
+            workspace_id: &row.workspace_id,
+            org_id: &row.org_id,
         };
         if inviter_may(state, row.invited_by_user_id.as_deref(), |actor| {
-            can(
-                actor,
-                Action::Invite,
-                Target::Workspace {
-                    workspace_id: &row.workspace_id,
-                    org_id: &row.org_id,
-                },
-            )
+            can(actor, Action::Invite, target)
         })
         .await?
         {
             grants.push(Grant {
                 workspace_id: row.workspace_id,
-                role,
+                role: row.workspace_role,
                 invited_by: row.invited_by_user_id,
             });
         } else {
             skipped.push(row.workspace_id);
         }
     }
-    let platform_role = match invitation
-        .platform_role
-        .as_deref()
-        .and_then(|r| r.parse::<PlatformRole>().ok())
-    {
+    let platform_role = match invitation.platform_role {
         Some(r) => {
             let inviter = invites::inviter_of(db, &email).await?;
             inviter_may(state, inviter.as_deref(), |actor| actor.is_platform_admin())
@@ -419,19 +434,12 @@ async fn complete(state: &AppState, id: &VerifiedIdentity, flow: &Flow, ip: &str
         ip,
     };
     match invites::accept(db, &acceptance).await {
-        Ok(AcceptOutcome::Accepted(user)) => Ok(Ok(user)),
-        // Lost a race with another callback for the same person: they are signed up now.
+        Ok(AcceptOutcome::Accepted(user)) => Ok(SignIn::User(user)),
         Ok(AcceptOutcome::Gone) => {
-            match identities::find_user(db, &id.issuer, &id.subject).await? {
-                Some(user) => Ok(Ok(user)),
-                None => refused(Refusal::NotInvited, "invitation gone"),
-            }
+            signed_up_meanwhile(state, id, Refusal::NotInvited, "invitation gone").await
         }
         Err(e) if crate::server::db::is_unique_violation(&e) => {
-            match identities::find_user(db, &id.issuer, &id.subject).await? {
-                Some(user) => Ok(Ok(user)),
-                None => refused(Refusal::AccountExists, "email taken meanwhile"),
-            }
+            signed_up_meanwhile(state, id, Refusal::AccountExists, "email taken meanwhile").await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,16 +1,31 @@
 //! The audit log: who did what to whom, never a password, hash, token or session id.
 
 use super::{with_pool, Db, DbResult};
+use crate::domain::AuditAction;
 
 /// One audit row to write. `detail` is free text built by the caller from non-secret fields.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub actor_user_id: Option<String>,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target: Option<String>,
     pub workspace_id: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event with nothing but its action; the other fields are filled in by the caller.
+    pub fn new(action: AuditAction) -> AuditEvent {
+        AuditEvent {
+            actor_user_id: None,
+            action,
+            target: None,
+            workspace_id: None,
+            ip: None,
+            detail: None,
+        }
+    }
 }
 
 pub const INSERT_SQL: &str =
@@ -24,7 +39,7 @@ macro_rules! audit_query {
         sqlx::query($crate::server::db::audit::INSERT_SQL)
             .bind($crate::server::db::now())
             .bind(ev.actor_user_id.clone())
-            .bind(ev.action)
+            .bind(ev.action.as_str())
             .bind(ev.target.clone())
             .bind(ev.workspace_id.clone())
             .bind(ev.ip.clone())
@@ -42,7 +57,7 @@ pub struct AuditRow {
     pub id: i64,
     pub at: i64,
     pub actor_email: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub target: Option<String>,
     pub workspace_id: Option<String>,
     pub workspace_name: Option<String>,

@@ -2,6 +2,7 @@
 
 use super::audit::{audit_query, AuditEvent};
 use super::users::UserRow;
+use super::BeginWrite;
 use super::{now, with_pool, Db, DbResult};
 
 pub async fn find_user(db: &Db, issuer: &str, subject: &str) -> DbResult<Option<UserRow>> {
@@ -50,7 +51,7 @@ pub async fn link(
     audit: &AuditEvent,
 ) -> DbResult<LinkOutcome> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let owner: Option<String> = sqlx::query_scalar("SELECT user_id FROM identities WHERE issuer = $1 AND subject = $2")
             .bind(issuer)
             .bind(subject)
@@ -91,7 +92,7 @@ pub async fn unlink(
     audit: &AuditEvent,
 ) -> DbResult<UnlinkOutcome> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let (identities, has_password): (i64, bool) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM identities WHERE user_id = $1), \
              (SELECT password_hash IS NOT NULL FROM users WHERE id = $1)",

@@ -3,8 +3,9 @@
 
 use super::audit::{audit_query, AuditEvent};
 use super::outbox::{outbox_query, OutboxMail};
+use super::BeginWrite;
 use super::{now, with_pool, Db, DbResult};
-use crate::domain::{PlatformRole, RoleSource, WorkspaceRole};
+use crate::domain::{AuditAction, PlatformRole, RoleSource, WorkspaceRole};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteOutcome {
@@ -36,7 +37,7 @@ pub struct NewInvite<'a> {
 /// the memberships directly when the email already belongs to a user.
 pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome> {
     let at = now();
-    let audit = |action: &'static str, ws: Option<&String>, detail: String| AuditEvent {
+    let audit = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
         actor_user_id: Some(new.inviter_id.to_string()),
         action,
         target: Some(new.email.to_string()),
@@ -45,7 +46,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
         detail: Some(detail),
     };
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let user_id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(new.email)
             .fetch_optional(&mut *tx)
@@ -68,7 +69,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
                 .rows_affected();
                 if inserted > 0 {
                     added += 1;
-                    audit_query!(&audit("membership_added", Some(ws), format!("role={} source=invite", new.role)))
+                    audit_query!(&audit(crate::domain::AuditAction::MembershipAdded, Some(ws), format!("role={} source=invite", new.role)))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -118,7 +119,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
                 new.platform_role.map(|r| r.as_str()).unwrap_or("none"),
                 existing > 0
             );
-            audit_query!(&audit("invite_created", Some(ws), detail)).execute(&mut *tx).await?;
+            audit_query!(&audit(crate::domain::AuditAction::InviteCreated, Some(ws), detail)).execute(&mut *tx).await?;
         }
         if let Some(mail) = new.mail {
             outbox_query!(mail).execute(&mut *tx).await?;
@@ -142,7 +143,7 @@ pub async fn created_by_since(db: &Db, inviter_id: &str, since: i64) -> DbResult
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
     pub email: String,
-    pub platform_role: Option<String>,
+    pub platform_role: Option<PlatformRole>,
     pub invited_at: i64,
     pub expires_at: i64,
     pub inviter_name: Option<String>,
@@ -154,7 +155,7 @@ pub struct InvitationWorkspace {
     pub workspace_id: String,
     pub workspace_name: String,
     pub org_id: String,
-    pub workspace_role: String,
+    pub workspace_role: WorkspaceRole,
     pub invited_by_user_id: Option<String>,
 }
 
@@ -216,7 +217,7 @@ pub async fn rotate(
     audit: &AuditEvent,
 ) -> DbResult<bool> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE pending_invites SET token_hash = $1, expires_at = COALESCE($2, expires_at), \
              last_sent_at = CASE WHEN $3 THEN $4 ELSE last_sent_at END, \
@@ -251,7 +252,7 @@ pub async fn cancel(
     audit: &AuditEvent,
 ) -> DbResult<bool> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM pending_invite_workspaces WHERE email = $1 AND workspace_id = $2")
             .bind(email)
             .bind(workspace_id)
@@ -317,7 +318,7 @@ pub enum AcceptOutcome {
 pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
     let at = now();
     let user_id = super::new_id();
-    let ev = |action: &'static str, ws: Option<&String>, detail: String| AuditEvent {
+    let ev = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
         actor_user_id: Some(user_id.clone()),
         action,
         target: Some(a.email.to_string()),
@@ -326,7 +327,7 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
         detail: Some(detail),
     };
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         // Rows cancelled since the caller read them are not granted.
         let still_invited: Vec<String> =
             sqlx::query_scalar("SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1")
@@ -370,24 +371,24 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            audit_query!(&ev("invite_accepted", Some(&g.workspace_id), format!("role={} method=oidc", g.role)))
+            audit_query!(&ev(crate::domain::AuditAction::InviteAccepted, Some(&g.workspace_id), format!("role={} method=oidc", g.role)))
                 .execute(&mut *tx)
                 .await?;
         }
         for ws in a.skipped {
-            audit_query!(&ev("invite_row_skipped", Some(ws), "the inviter may no longer grant this role".into()))
+            audit_query!(&ev(crate::domain::AuditAction::InviteRowSkipped, Some(ws), "the inviter may no longer grant this role".into()))
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(r) = a.platform_role {
-            audit_query!(&ev("invite_accepted", None, format!("platform_role={r}"))).execute(&mut *tx).await?;
+            audit_query!(&ev(crate::domain::AuditAction::InviteAccepted, None, format!("platform_role={r}"))).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(AcceptOutcome::Accepted(super::users::UserRow {
             id: user_id.clone(),
             email: a.email.to_string(),
             name: a.name.to_string(),
-            platform_role: a.platform_role.map(|r| r.as_str().to_string()),
+            platform_role: a.platform_role,
             must_change_password: false,
             temp_password_expires_at: None,
             session_version: 1,
@@ -417,7 +418,7 @@ pub async fn bootstrap_invitation(
 ) -> DbResult<String> {
     let (_org, workspace_id) = super::workspaces::ensure_default(db).await?;
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(
             "INSERT INTO pending_invites (email, platform_role, invited_by_user_id, invited_at, expires_at, token_hash, send_count) \
              VALUES ($1, 'platform_admin', NULL, $2, $3, $4, 0) \
@@ -440,11 +441,12 @@ pub async fn bootstrap_invitation(
         .execute(&mut *tx)
         .await?;
         let ev = AuditEvent {
-            action: "invite_created",
+            actor_user_id: None,
+            action: crate::domain::AuditAction::InviteCreated,
+            ip: None,
             target: Some(email.to_string()),
             workspace_id: Some(workspace_id.clone()),
             detail: Some("platform_role=platform_admin role=workspace_admin source=bootstrap-admin".into()),
-            ..Default::default()
         };
         audit_query!(&ev).execute(&mut *tx).await?;
         tx.commit().await?;

@@ -2,8 +2,10 @@
 
 use super::audit::{audit_query, AuditEvent};
 use super::workspaces::{access_columns, WorkspaceAccess};
+use super::BeginWrite;
 use super::{with_pool, Db, DbResult};
-use crate::domain::{RoleSource, WorkspaceRole};
+pub use crate::domain::requests::StatusFilter;
+use crate::domain::{RoleSource, UserId, WorkspaceId, WorkspaceRole};
 use std::sync::Arc;
 
 /// One row of the members list: an active member (`user_id` set) or an invitation. Read from
@@ -13,8 +15,8 @@ pub struct MemberRow {
     pub user_id: Option<String>,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub role_source: String,
+    pub role: WorkspaceRole,
+    pub role_source: RoleSource,
     /// Joined (members) or invited (invitations), Unix seconds.
     pub at: i64,
     pub invited_by: Option<String>,
@@ -22,15 +24,6 @@ pub struct MemberRow {
     /// Where the row sorts: see [`Cursor`].
     pub sort_key: String,
     pub kind: i64,
-}
-
-/// Which rows the members list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StatusFilter {
-    All,
-    Active,
-    Pending,
-    Expired,
 }
 
 /// Where a page of the members list starts: just after the row with this sort key. Rows are
@@ -91,7 +84,7 @@ const PREFIX_END: char = '\u{10FFFF}';
 /// [`ReadCache`]: super::read_cache::ReadCache
 pub async fn list(
     db: &Db,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     viewer_id: &str,
     search: &str,
     status: StatusFilter,
@@ -99,35 +92,30 @@ pub async fn list(
     limit: i64,
 ) -> DbResult<Option<Page>> {
     let query = PageQuery {
-        workspace_id: workspace_id.to_string(),
+        workspace_id: workspace_id.as_str().to_string(),
         viewer_id: viewer_id.to_string(),
         search: search.to_string(),
         status,
         after: after.cloned(),
         limit,
     };
-    let cache = match db {
-        Db::Sqlite(_, cache) if matches!(status, StatusFilter::All | StatusFilter::Active) => cache,
-        _ => return list_uncached(db, &query).await,
-    };
-    let Some(version) = cache.version() else {
+    // The pending and expired filters depend on the clock, which a cached page would not see.
+    if !matches!(status, StatusFilter::All | StatusFilter::Active) {
         return list_uncached(db, &query).await;
-    };
-    if let Some(page) = cache.pages.get(version, &query) {
-        return Ok(Some(Page::clone(&page)));
     }
-    let page = list_uncached(db, &query).await?;
-    if let Some(page) = &page {
-        cache.pages.put(version, query, Arc::new(page.clone()));
-    }
-    Ok(page)
+    let page = db
+        .read_through(&query, || async {
+            Ok(list_uncached(db, &query).await?.map(Arc::new))
+        })
+        .await?;
+    Ok(page.map(|page| Page::clone(&page)))
 }
 
 /// A page of the members list, with the workspace and the viewer's roles read with it.
 pub type Page = (WorkspaceAccess, Vec<MemberRow>, Option<Cursor>);
 
 /// Everything a page is read by, except the clock: also its key in the read cache.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PageQuery {
     workspace_id: String,
     viewer_id: String,
@@ -135,6 +123,11 @@ pub struct PageQuery {
     status: StatusFilter,
     after: Option<Cursor>,
     limit: i64,
+}
+
+impl super::read_cache::CachedRead for PageQuery {
+    type Answer = Arc<Page>;
+    const CAPACITY: usize = 512;
 }
 
 async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
@@ -297,10 +290,10 @@ pub enum MembershipChange {
     LastAdmin,
     Unchanged,
     Changed {
-        from: String,
+        from: WorkspaceRole,
     },
     Removed {
-        role: String,
+        role: WorkspaceRole,
     },
 }
 
@@ -312,34 +305,60 @@ const ROLE_OF: &str = "SELECT role FROM workspace_members WHERE workspace_id = $
 const ADMIN_COUNT: &str =
     "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'";
 
-pub async fn set_role(
-    db: &Db,
-    workspace_id: &str,
-    user_id: &str,
-    role: WorkspaceRole,
-    source: RoleSource,
-    audit: &AuditEvent,
-) -> DbResult<MembershipChange> {
-    with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(LOCK_WORKSPACE).bind(workspace_id).execute(&mut *tx).await?;
-        let current: Option<String> =
-            sqlx::query_scalar(ROLE_OF).bind(workspace_id).bind(user_id).fetch_optional(&mut *tx).await?;
-        let Some(current) = current else { return Ok(MembershipChange::NotAMember) };
-        if current == role.as_str() {
+/// The last-admin guard of every change that can take a membership away from
+/// `workspace_admin` (a role change, a removal): inside the write transaction `$tx`, locks the
+/// workspace, reads the member's role, and returns early from the enclosing function with
+/// [`MembershipChange::NotAMember`], or [`MembershipChange::Unchanged`] when `$keeps` says the
+/// change leaves the role as it is, or [`MembershipChange::LastAdmin`] when the member is the
+/// workspace's only admin. Evaluates to the member's current role.
+macro_rules! guard_last_admin {
+    ($tx:ident, $workspace_id:expr, $user_id:expr, $keeps:expr) => {{
+        sqlx::query(LOCK_WORKSPACE)
+            .bind($workspace_id)
+            .execute(&mut *$tx)
+            .await?;
+        let current: Option<WorkspaceRole> = sqlx::query_scalar(ROLE_OF)
+            .bind($workspace_id)
+            .bind($user_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(current) = current else {
+            return Ok(MembershipChange::NotAMember);
+        };
+        let keeps: &dyn Fn(WorkspaceRole) -> bool = &$keeps;
+        if keeps(current) {
             return Ok(MembershipChange::Unchanged);
         }
-        if current == WorkspaceRole::WorkspaceAdmin.as_str() {
-            let admins: i64 = sqlx::query_scalar(ADMIN_COUNT).bind(workspace_id).fetch_one(&mut *tx).await?;
+        if current == WorkspaceRole::WorkspaceAdmin {
+            let admins: i64 = sqlx::query_scalar(ADMIN_COUNT)
+                .bind($workspace_id)
+                .fetch_one(&mut *$tx)
+                .await?;
             if admins <= 1 {
                 return Ok(MembershipChange::LastAdmin);
             }
         }
+        current
+    }};
+}
+
+pub async fn set_role(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    user_id: &UserId,
+    role: WorkspaceRole,
+    source: RoleSource,
+    audit: &AuditEvent,
+) -> DbResult<MembershipChange> {
+    let (ws, user) = (workspace_id.as_str(), user_id.as_str());
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let current = guard_last_admin!(tx, ws, user, |current| current == role);
         sqlx::query("UPDATE workspace_members SET role = $1, role_source = $2 WHERE workspace_id = $3 AND user_id = $4")
-            .bind(role.as_str())
-            .bind(source.as_str())
-            .bind(workspace_id)
-            .bind(user_id)
+            .bind(role)
+            .bind(source)
+            .bind(ws)
+            .bind(user)
             .execute(&mut *tx)
             .await?;
         let mut ev = audit.clone();
@@ -352,25 +371,17 @@ pub async fn set_role(
 
 pub async fn remove(
     db: &Db,
-    workspace_id: &str,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
+    user_id: &UserId,
     audit: &AuditEvent,
 ) -> DbResult<MembershipChange> {
+    let (ws, user) = (workspace_id.as_str(), user_id.as_str());
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(LOCK_WORKSPACE).bind(workspace_id).execute(&mut *tx).await?;
-        let current: Option<String> =
-            sqlx::query_scalar(ROLE_OF).bind(workspace_id).bind(user_id).fetch_optional(&mut *tx).await?;
-        let Some(current) = current else { return Ok(MembershipChange::NotAMember) };
-        if current == WorkspaceRole::WorkspaceAdmin.as_str() {
-            let admins: i64 = sqlx::query_scalar(ADMIN_COUNT).bind(workspace_id).fetch_one(&mut *tx).await?;
-            if admins <= 1 {
-                return Ok(MembershipChange::LastAdmin);
-            }
-        }
+        let mut tx = p.begin_write().await?;
+        let current = guard_last_admin!(tx, ws, user, |_| false);
         sqlx::query("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
-            .bind(workspace_id)
-            .bind(user_id)
+            .bind(ws)
+            .bind(user)
             .execute(&mut *tx)
             .await?;
         let mut ev = audit.clone();
@@ -381,17 +392,17 @@ pub async fn remove(
     })
 }
 
-/// The user's role in the workspace, if they are a member.
+/// The user's role in the workspace and where it came from, if they are a member.
 pub async fn role_of(
     db: &Db,
-    workspace_id: &str,
-    user_id: &str,
-) -> DbResult<Option<(String, String)>> {
+    workspace_id: &WorkspaceId,
+    user_id: &UserId,
+) -> DbResult<Option<(WorkspaceRole, RoleSource)>> {
     with_pool!(db, p => sqlx::query_as(
         "SELECT role, role_source FROM workspace_members WHERE workspace_id = $1 AND user_id = $2",
     )
-    .bind(workspace_id)
-    .bind(user_id)
+    .bind(workspace_id.as_str())
+    .bind(user_id.as_str())
     .fetch_optional(p)
     .await)
 }
@@ -399,22 +410,22 @@ pub async fn role_of(
 /// Adds a membership (nothing when it exists already) and its audit row, in one transaction.
 pub async fn add(
     db: &Db,
-    workspace_id: &str,
-    user_id: &str,
+    workspace_id: &WorkspaceId,
+    user_id: &UserId,
     role: WorkspaceRole,
     source: RoleSource,
     audit: &AuditEvent,
 ) -> DbResult<bool> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let n = sqlx::query(
             "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $4, $5) \
              ON CONFLICT (workspace_id, user_id) DO NOTHING",
         )
-        .bind(workspace_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(source.as_str())
+        .bind(workspace_id.as_str())
+        .bind(user_id.as_str())
+        .bind(role)
+        .bind(source)
         .bind(super::now())
         .execute(&mut *tx)
         .await?

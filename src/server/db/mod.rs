@@ -5,6 +5,7 @@
 //! `postgres.rs`.
 
 pub mod audit;
+pub mod decode;
 pub mod identities;
 pub mod invites;
 pub mod members;
@@ -32,20 +33,52 @@ pub enum Db {
 macro_rules! with_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite($p, _) => {
-                #[allow(unused_imports)]
-                use $crate::server::db::sqlite::BEGIN_WRITE;
-                $body
-            }
-            $crate::server::db::Db::Postgres($p) => {
-                #[allow(unused_imports)]
-                use $crate::server::db::postgres::BEGIN_WRITE;
-                $body
-            }
+            $crate::server::db::Db::Sqlite($p, _) => $body,
+            $crate::server::db::Db::Postgres($p) => $body,
         }
     };
 }
 pub(crate) use with_pool;
+
+/// The one way to open a transaction that writes, on either backend (`p.begin_write()`).
+pub trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = DbResult<sqlx::Transaction<'static, Self::Database>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+    /// `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers queue on the busy
+    /// timeout instead of failing when a read lock cannot be upgraded.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = DbResult<sqlx::Transaction<'static, sqlx::Sqlite>>> + Send
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+    /// Row locks are taken by the statements themselves.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = DbResult<sqlx::Transaction<'static, sqlx::Postgres>>> + Send
+    {
+        self.begin()
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite(..) => "Db::Sqlite",
+            Db::Postgres(_) => "Db::Postgres",
+        })
+    }
+}
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 

@@ -6,8 +6,6 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-pub const BEGIN_WRITE: &str = "BEGIN";
-
 pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get() as u32)

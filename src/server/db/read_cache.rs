@@ -11,22 +11,59 @@
 //!
 //! PostgreSQL has no such cheap signal, and several instances may share it: it is not cached.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// How many entries each map holds; when full it starts over (entries only live until the next
-/// write anyway).
-const SESSIONS_CAP: usize = 10_000;
-const PAGES_CAP: usize = 512;
-
-/// The change counter of one SQLite database and what was read under its current value.
+/// The change counter of one SQLite database and what was read under its current value: one
+/// map per kind of read (its key and value types), created at the first read of that kind.
 pub struct ReadCache {
     /// `None` once closed, or when the database cannot be watched: then nothing is cached.
     watch: Mutex<Option<rusqlite::Connection>>,
-    pub(super) sessions: Versioned<String, super::sessions::SessionRow>,
-    pub(super) pages: Versioned<super::members::PageQuery, Arc<super::members::Page>>,
+    maps: Mutex<HashMap<(TypeId, TypeId), Arc<dyn Any + Send + Sync>>>,
+}
+
+/// A kind of read worth caching: its key type, answer type and how many answers to keep (when
+/// full the map starts over; entries only live until the next write anyway).
+pub trait CachedRead: Hash + Eq + Send + Sync + 'static {
+    type Answer: Clone + Send + Sync + 'static;
+    const CAPACITY: usize;
+}
+
+impl super::Db {
+    /// `load`'s answer for `key`: on SQLite kept until the database next changes, and served
+    /// from memory until then; on PostgreSQL (and when the database cannot be watched) always
+    /// loaded. `None` answers are not kept. What depends on the clock must be checked by the
+    /// caller on every answer, cached or not.
+    pub async fn read_through<K, Fut>(
+        &self,
+        key: &K,
+        load: impl FnOnce() -> Fut,
+    ) -> super::DbResult<Option<K::Answer>>
+    where
+        K: CachedRead + Clone,
+        Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
+    {
+        let super::Db::Sqlite(_, cache) = self else {
+            return load().await;
+        };
+        // Read the version before the query, so the answer is at least as new as it.
+        let Some(version) = cache.version() else {
+            return load().await;
+        };
+        let map = cache.map::<K>();
+        if let Some(answer) = map.get(version, key) {
+            return Ok(Some(answer));
+        }
+        let answer = load().await?;
+        if let Some(answer) = &answer {
+            map.put(version, key.clone(), answer.clone());
+        }
+        Ok(answer)
+    }
 }
 
 impl ReadCache {
@@ -52,9 +89,18 @@ impl ReadCache {
         });
         ReadCache {
             watch: Mutex::new(watch),
-            sessions: Versioned::new(SESSIONS_CAP),
-            pages: Versioned::new(PAGES_CAP),
+            maps: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn map<K: CachedRead>(&self) -> Arc<Versioned<K, K::Answer>> {
+        let mut maps = lock(&self.maps);
+        let entry = maps
+            .entry((TypeId::of::<K>(), TypeId::of::<K::Answer>()))
+            .or_insert_with(|| Arc::new(Versioned::<K, K::Answer>::new(K::CAPACITY)));
+        Arc::clone(entry)
+            .downcast()
+            .expect("the map of a kind of read is created with that kind's types")
     }
 
     /// The database's version now: it changes whenever any connection commits. Read it before
@@ -78,7 +124,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A map whose entries all belong to one database version.
-pub(super) struct Versioned<K, V> {
+struct Versioned<K, V> {
     cap: usize,
     inner: Mutex<(i64, HashMap<K, V>)>,
 }
@@ -91,7 +137,7 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
         }
     }
 
-    pub(super) fn get(&self, version: i64, key: &K) -> Option<V> {
+    fn get(&self, version: i64, key: &K) -> Option<V> {
         let mut inner = lock(&self.inner);
         if version > inner.0 {
             // The counter only grows: an older entry can never be current again.
@@ -107,7 +153,7 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
 
     /// Stores what was read after `version` was taken; dropped if a newer version was seen
     /// since.
-    pub(super) fn put(&self, version: i64, key: K, value: V) {
+    fn put(&self, version: i64, key: K, value: V) {
         let mut inner = lock(&self.inner);
         if version > inner.0 {
             inner.0 = version;

@@ -1,4 +1,5 @@
-//! Sessions: one row per session cookie, found by the SHA-256 of the cookie's token.
+//! Sessions: one row per session cookie, found by the SHA-256 of the cookie's id (the
+//! tower-sessions store of `auth::session` is built on these).
 
 use super::users::UserRow;
 use super::{with_pool, Db, DbResult};
@@ -14,18 +15,31 @@ pub struct SessionRow {
     pub signed_in_at: i64,
     pub seen_at: i64,
     pub expires_at: i64,
+    pub method: String,
     /// The identity-provider sign-in in progress (JSON), if any.
     pub flow: Option<String>,
 }
 
-pub struct NewSession<'a> {
-    pub token_hash: &'a str,
-    pub user_id: Option<&'a str>,
+/// A session as written: every column of its row.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub token_hash: String,
+    pub user_id: Option<String>,
     pub session_version: i64,
-    pub method: &'a str,
-    pub flow: Option<&'a str>,
-    pub now: i64,
+    pub signed_in_at: i64,
+    pub method: String,
+    pub flow: Option<String>,
+    pub seen_at: i64,
     pub expires_at: i64,
+}
+
+/// A session's row, looked up by its token hash: a kind of read the SQLite cache keeps.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SessionKey(String);
+
+impl super::read_cache::CachedRead for SessionKey {
+    type Answer = SessionRow;
+    const CAPACITY: usize = 10_000;
 }
 
 /// The session and its user in one query: every request that carries a cookie runs it.
@@ -36,39 +50,27 @@ static LOAD: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "SELECT s.session_version AS s_session_version, s.signed_in_at AS s_signed_in_at, \
-         s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.flow AS s_flow, {} \
+         s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.method AS s_method, s.flow AS s_flow, {} \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+         WHERE s.token_hash = $1",
         user_columns.join(", ")
     )
 });
 
-/// The unexpired session with this token hash. On SQLite, served from the [`ReadCache`] while
-/// the database has not changed since it was read.
-///
-/// [`ReadCache`]: super::read_cache::ReadCache
+/// The unexpired session with this token hash. On SQLite, served from the read cache while
+/// the database has not changed since it was read; the expiry is checked against `now` on
+/// every answer, cached or not.
 pub async fn load(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
-    let Db::Sqlite(_, cache) = db else {
-        return load_uncached(db, token_hash, now).await;
-    };
-    let Some(version) = cache.version() else {
-        return load_uncached(db, token_hash, now).await;
-    };
-    let key = token_hash.to_string();
-    if let Some(row) = cache.sessions.get(version, &key) {
-        // The row is as the database has it; only the clock has moved.
-        return Ok((row.expires_at > now).then_some(row));
-    }
-    let row = load_uncached(db, token_hash, now).await?;
-    if let Some(row) = &row {
-        cache.sessions.put(version, key, row.clone());
-    }
-    Ok(row)
+    let key = SessionKey(token_hash.to_string());
+    let row = db
+        .read_through(&key, || load_uncached(db, token_hash))
+        .await?;
+    Ok(row.filter(|row| row.expires_at > now))
 }
 
-async fn load_uncached(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
+async fn load_uncached(db: &Db, token_hash: &str) -> DbResult<Option<SessionRow>> {
     with_pool!(db, p => {
-        let Some(row) = sqlx::query(&LOAD).bind(token_hash).bind(now).fetch_optional(p).await?
+        let Some(row) = sqlx::query(&LOAD).bind(token_hash).fetch_optional(p).await?
         else {
             return Ok(None);
         };
@@ -82,22 +84,42 @@ async fn load_uncached(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<S
             signed_in_at: row.try_get("s_signed_in_at")?,
             seen_at: row.try_get("s_seen_at")?,
             expires_at: row.try_get("s_expires_at")?,
+            method: row.try_get("s_method")?,
             flow: row.try_get("s_flow")?,
         }))
     })
 }
 
-pub async fn create(db: &Db, s: &NewSession<'_>) -> DbResult<()> {
+pub async fn create(db: &Db, s: &StoredSession) -> DbResult<()> {
     let sql = "INSERT INTO sessions \
          (token_hash, user_id, session_version, signed_in_at, method, flow, seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $4, $7)";
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     with_pool!(db, p => sqlx::query(sql)
-        .bind(s.token_hash)
-        .bind(s.user_id)
+        .bind(&s.token_hash)
+        .bind(&s.user_id)
         .bind(s.session_version)
-        .bind(s.now)
-        .bind(s.method)
-        .bind(s.flow)
+        .bind(s.signed_in_at)
+        .bind(&s.method)
+        .bind(&s.flow)
+        .bind(s.seen_at)
+        .bind(s.expires_at)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+/// Writes a session's columns; a row that is gone stays gone.
+pub async fn update(db: &Db, s: &StoredSession) -> DbResult<()> {
+    let sql = "UPDATE sessions SET user_id = $2, session_version = $3, signed_in_at = $4, \
+         method = $5, flow = $6, seen_at = $7, expires_at = $8 WHERE token_hash = $1";
+    with_pool!(db, p => sqlx::query(sql)
+        .bind(&s.token_hash)
+        .bind(&s.user_id)
+        .bind(s.session_version)
+        .bind(s.signed_in_at)
+        .bind(&s.method)
+        .bind(&s.flow)
+        .bind(s.seen_at)
         .bind(s.expires_at)
         .execute(p)
         .await
@@ -107,27 +129,6 @@ pub async fn create(db: &Db, s: &NewSession<'_>) -> DbResult<()> {
 pub async fn delete(db: &Db, token_hash: &str) -> DbResult<()> {
     with_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(p)
-        .await
-        .map(|_| ()))
-}
-
-/// Pushes the idle expiry forward after activity.
-pub async fn touch(db: &Db, token_hash: &str, now: i64, expires_at: i64) -> DbResult<()> {
-    let sql = "UPDATE sessions SET seen_at = $2, expires_at = $3 WHERE token_hash = $1";
-    with_pool!(db, p => sqlx::query(sql)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .execute(p)
-        .await
-        .map(|_| ()))
-}
-
-pub async fn set_flow(db: &Db, token_hash: &str, flow: &str) -> DbResult<()> {
-    with_pool!(db, p => sqlx::query("UPDATE sessions SET flow = $2 WHERE token_hash = $1")
-        .bind(token_hash)
-        .bind(flow)
         .execute(p)
         .await
         .map(|_| ()))

@@ -7,10 +7,6 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
-/// Write transactions take the write lock up front, so two writers queue on the busy timeout
-/// instead of failing when a read lock cannot be upgraded.
-pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)

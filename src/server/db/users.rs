@@ -1,15 +1,17 @@
 //! Users, their memberships as an [`Actor`], and admin-created accounts.
 
 use super::audit::{audit_query, AuditEvent};
+use super::BeginWrite;
 use super::{is_unique_violation, new_id, now, with_pool, Db, DbResult};
 use crate::domain::{Actor, OrgRole, PlatformRole, RoleSource, WorkspaceRole};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A user as every request sees them (also carried, read-only, in a loaded session's record).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct UserRow {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub platform_role: Option<String>,
+    pub platform_role: Option<PlatformRole>,
     pub must_change_password: bool,
     pub temp_password_expires_at: Option<i64>,
     pub session_version: i64,
@@ -18,7 +20,11 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn platform_role(&self) -> Option<PlatformRole> {
-        self.platform_role.as_deref().and_then(|r| r.parse().ok())
+        self.platform_role
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.platform_role == Some(PlatformRole::PlatformAdmin)
     }
 }
 
@@ -89,13 +95,18 @@ pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
         platform_role: user.platform_role(),
         ..Actor::default()
     };
+    // A role Roster does not know fails the request: dropping it could hide the membership
+    // that makes someone the last admin.
+    let unknown = |e: crate::domain::roles::UnknownRole| sqlx::Error::Decode(Box::new(e));
     for (is_org, id, role) in roles {
         if is_org == 1 {
-            if let Ok(role) = role.parse::<OrgRole>() {
-                actor.org_roles.push((id, role));
-            }
-        } else if let Ok(role) = role.parse::<WorkspaceRole>() {
-            actor.workspace_roles.push((id, role));
+            actor
+                .org_roles
+                .push((id, role.parse::<OrgRole>().map_err(unknown)?));
+        } else {
+            actor
+                .workspace_roles
+                .push((id, role.parse::<WorkspaceRole>().map_err(unknown)?));
         }
     }
     Ok(actor)
@@ -139,7 +150,7 @@ pub async fn create_with_membership(
     let id = new_id();
     let at = now();
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let invited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_invites WHERE email = $1")
             .bind(new.email)
             .fetch_one(&mut *tx)
@@ -196,7 +207,7 @@ pub async fn set_own_password(
     audit: &AuditEvent,
 ) -> DbResult<i64> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let version: i64 = sqlx::query_scalar(
             "UPDATE users SET password_hash = $1, must_change_password = FALSE, temp_password_expires_at = NULL, \
              session_version = session_version + 1 WHERE id = $2 RETURNING session_version",
@@ -248,7 +259,7 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
     let at = now();
     let (org_id, workspace_id) = super::workspaces::ensure_default(db).await?;
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(admin.email)
             .fetch_optional(&mut *tx)
@@ -306,11 +317,12 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
         .execute(&mut *tx)
         .await?;
         let ev = AuditEvent {
-            action: "bootstrap_admin",
+            action: crate::domain::AuditAction::BootstrapAdmin,
             target: Some(admin.email.to_string()),
             workspace_id: Some(workspace_id.clone()),
             detail: Some("platform_admin created from the command line".into()),
-            ..Default::default()
+            actor_user_id: None,
+            ip: None,
         };
         audit_query!(&ev).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -326,9 +338,9 @@ pub async fn set_platform_role(
     audit: &AuditEvent,
 ) -> DbResult<()> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query("UPDATE users SET platform_role = $1, session_version = session_version + 1 WHERE id = $2")
-            .bind(role.map(|r| r.as_str()))
+            .bind(role)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;

@@ -1,6 +1,7 @@
 //! Organizations and workspaces.
 
 use super::audit::{audit_query, AuditEvent};
+use super::BeginWrite;
 use super::{new_id, now, with_pool, Db, DbResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,8 +38,8 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<WorkspaceRow>> {
 pub struct WorkspaceAccess {
     #[sqlx(flatten)]
     pub workspace: WorkspaceRow,
-    pub org_role: Option<String>,
-    pub workspace_role: Option<String>,
+    pub org_role: Option<crate::domain::OrgRole>,
+    pub workspace_role: Option<crate::domain::WorkspaceRole>,
 }
 
 /// The columns of a [`WorkspaceAccess`] for the user bound at `user_param` (e.g. `$2`), to
@@ -110,7 +111,7 @@ pub async fn create_org(
 ) -> DbResult<OrgRow> {
     let id = new_id();
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&id)
             .bind(name)
@@ -144,7 +145,7 @@ pub async fn create_workspace(
     let id = new_id();
     let at = now();
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query("INSERT INTO workspaces (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&id)
             .bind(&org.id)
@@ -186,7 +187,7 @@ pub async fn set_org_role(
     audit: &AuditEvent,
 ) -> DbResult<()> {
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         sqlx::query(
             "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = $3",
@@ -209,7 +210,7 @@ pub async fn set_org_role(
 pub async fn ensure_default(db: &Db) -> DbResult<(String, String)> {
     let at = now();
     with_pool!(db, p => {
-        let mut tx = p.begin_with(BEGIN_WRITE).await?;
+        let mut tx = p.begin_write().await?;
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT org_id, id FROM workspaces ORDER BY created_at, id LIMIT 1")
                 .fetch_optional(&mut *tx)

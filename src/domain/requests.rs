@@ -1,0 +1,163 @@
+//! What a server function was asked to do, parsed from its form: each field is checked and every
+//! invalid field is reported at once (one 400 naming them all), so that `server::` code only
+//! ever sees well-formed requests.
+
+use super::ids::{UserId, WorkspaceId};
+use super::password::NewPassword;
+use super::{Email, WorkspaceRole};
+use std::collections::BTreeMap;
+
+/// The invalid fields of a form: field name → what to fix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_string()).or_insert(message.into());
+    }
+
+    /// Keeps the parsed value, or records why the field is invalid.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, r: Result<T, E>) -> Option<T> {
+        r.map_err(|e| self.add(field, e.to_string())).ok()
+    }
+
+    pub fn one(field: &str, message: impl Into<String>) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub const ROLE_CHOICES: &str = "choose workspace_admin, workspace_editor or workspace_viewer";
+/// The longest display name stored anywhere.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest search accepted by a list.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+pub fn workspace_role(raw: &str) -> Result<WorkspaceRole, &'static str> {
+    raw.parse().map_err(|_| ROLE_CHOICES)
+}
+
+/// A person's display name: trimmed, one line, at most [`MAX_NAME_CHARS`].
+pub fn display_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("use at most {MAX_NAME_CHARS} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("use one line of text, without control characters".into());
+    }
+    Ok(name.to_string())
+}
+
+/// The name of an organization or workspace: 1 to 100 characters on one line.
+pub fn entity_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("use 1 to 100 characters on one line");
+    }
+    Ok(name.to_string())
+}
+
+/// The password an admin gives a new account: theirs, or one Roster generates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChoice {
+    Given(NewPassword),
+    Generate,
+}
+
+/// A request about one target (a workspace, an organization): the target's id, and the rest
+/// of the form parsed or the reasons it is not. The server authorizes on the target before it
+/// looks at the body, so that someone who may not act gets 403, not a lesson in validation.
+pub type Parsed<T> = Result<T, FieldErrors>;
+
+/// Add User (the workspace is the request's target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddUser {
+    pub email: Email,
+    pub name: String,
+    pub password: PasswordChoice,
+    pub role: WorkspaceRole,
+    pub must_change_password: bool,
+}
+
+/// Which rows the members list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusFilter {
+    All,
+    Active,
+    Pending,
+    Expired,
+}
+
+impl std::str::FromStr for StatusFilter {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" | "" => Ok(StatusFilter::All),
+            "active" => Ok(StatusFilter::Active),
+            "pending" => Ok(StatusFilter::Pending),
+            "expired" => Ok(StatusFilter::Expired),
+            _ => Err("choose all, active, pending or expired"),
+        }
+    }
+}
+
+/// One page of the members list. `after` is the opaque cursor of the previous page, decoded
+/// by the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListMembers {
+    pub workspace_id: WorkspaceId,
+    pub search: String,
+    pub status: StatusFilter,
+    pub after: Option<String>,
+}
+
+/// A membership of a workspace: the target of a role change or a removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_on_one_line_and_within_bounds() {
+        assert_eq!(display_name("  Ada  ").unwrap(), "Ada");
+        assert!(display_name("a\nb").is_err());
+        assert!(display_name("a\u{0}").is_err());
+        assert!(display_name(&"é".repeat(201)).is_err());
+        assert!(display_name(&"é".repeat(200)).is_ok());
+        assert!(entity_name("").is_err());
+        assert!(entity_name("Ops\r\nX").is_err());
+        assert_eq!(entity_name(" Ops ").unwrap(), "Ops");
+    }
+
+    #[test]
+    fn field_errors_keep_the_first_message_per_field() {
+        let mut e = FieldErrors::default();
+        assert_eq!(e.check("role", workspace_role("boss")), None);
+        e.add("role", "second");
+        assert_eq!(e.0["role"], ROLE_CHOICES);
+        assert_eq!(
+            e.check::<_, &str>("x", Ok(1)),
+            Some(1),
+            "a valid field adds nothing"
+        );
+        assert_eq!(e.0.len(), 1);
+    }
+
+    #[test]
+    fn status_filters_parse_from_their_names() {
+        assert_eq!("".parse::<StatusFilter>(), Ok(StatusFilter::All));
+        assert_eq!("expired".parse::<StatusFilter>(), Ok(StatusFilter::Expired));
+        assert!("deleted".parse::<StatusFilter>().is_err());
+    }
+}

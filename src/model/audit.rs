@@ -1,0 +1,24 @@
+//! The audit log page.
+
+use crate::domain::AuditAction;
+use serde::{Deserialize, Serialize};
+
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    pub target: Option<String>,
+    pub workspace: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}

@@ -1,0 +1,44 @@
+//! Who is signed in, and how they can sign in.
+
+use crate::domain::{Actor, PlatformRole, WorkspaceRole};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceDto {
+    pub id: String,
+    pub name: String,
+    pub org_id: String,
+    pub org_name: String,
+    /// The caller's own role in it, when they are a member.
+    pub my_role: Option<WorkspaceRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub platform_role: Option<PlatformRole>,
+    pub must_change_password: bool,
+    pub workspaces: Vec<WorkspaceDto>,
+    /// What permission checks in the browser need (the server re-checks everything).
+    pub actor: Actor,
+    /// Whether this instance sends email (otherwise invitation links are copied by hand).
+    pub email_enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDto {
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub email_at_link: String,
+    pub linked_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub identities: Vec<IdentityDto>,
+    pub has_password: bool,
+    pub google_enabled: bool,
+}

@@ -1,0 +1,75 @@
+//! The members page: a list of members and invitations, and the forms that change them.
+
+pub use crate::domain::requests::MAX_SEARCH_CHARS;
+pub use crate::domain::MemberStatus;
+use crate::domain::{RoleSource, WorkspaceRole};
+use serde::{Deserialize, Serialize};
+
+pub const PAGE_SIZE: i64 = 50;
+/// A row of the members list: an active member, or an invitation (pending or expired).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDto {
+    pub status: MemberStatus,
+    /// Set for active members.
+    pub user_id: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: WorkspaceRole,
+    pub role_source: RoleSource,
+    /// When they joined, or when they were invited (Unix seconds, UTC).
+    pub at: i64,
+    /// Invitations: who invited, and when the invitation expires.
+    pub invited_by: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersPage {
+    pub members: Vec<MemberDto>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+    /// The workspace's active members and invitations (pending or expired), whatever the filter.
+    pub member_count: i64,
+    pub invite_count: i64,
+}
+
+/// The members-list query as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct ListMembersForm {
+    pub workspace_id: String,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub after: Option<String>,
+}
+
+impl TryFrom<ListMembersForm> for crate::domain::requests::ListMembers {
+    type Error = crate::domain::requests::FieldErrors;
+
+    fn try_from(form: ListMembersForm) -> Result<Self, Self::Error> {
+        use crate::domain::requests::{FieldErrors, StatusFilter};
+        let mut errors = FieldErrors::default();
+        let search = form.q.unwrap_or_default().trim().to_string();
+        if search.chars().count() > MAX_SEARCH_CHARS {
+            errors.add(
+                "q",
+                format!("search with at most {MAX_SEARCH_CHARS} characters"),
+            );
+        }
+        let status = errors.check(
+            "status",
+            form.status
+                .as_deref()
+                .unwrap_or("all")
+                .parse::<StatusFilter>(),
+        );
+        match status {
+            Some(status) if errors.is_empty() => Ok(crate::domain::requests::ListMembers {
+                workspace_id: form.workspace_id.into(),
+                search,
+                status,
+                after: form.after.filter(|a| !a.is_empty()),
+            }),
+            _ => Err(errors),
+        }
+    }
+}

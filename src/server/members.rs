@@ -1,0 +1,119 @@
+//! The members page: one page of members and invitations, a role change, a removal.
+
+use crate::domain::requests::{FieldErrors, ListMembers, Membership, Parsed};
+use crate::domain::{Action, AuditAction, MemberStatus, RoleSource, WorkspaceRole};
+use crate::model::members::{MemberDto, MembersPage, PAGE_SIZE};
+use crate::server::auth::Caller;
+use crate::server::db::members::{self, Cursor, MembershipChange};
+use crate::server::db::now;
+use crate::server::AppError;
+
+/// One page of a workspace's members and invitations. One query reads the workspace, the
+/// caller's roles in it and the page; nothing of the page is used unless the caller may view
+/// the members.
+pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, AppError> {
+    let after = match request.after.as_deref() {
+        None => None,
+        Some(a) => Some(Cursor::decode(a).ok_or_else(|| {
+            AppError::from(FieldErrors::one(
+                "after",
+                "this page link is not valid; go back to the first page",
+            ))
+        })?),
+    };
+    let found = members::list(
+        &caller.state.db,
+        &request.workspace_id,
+        &caller.user.id,
+        &request.search,
+        request.status,
+        after.as_ref(),
+        PAGE_SIZE,
+    )
+    .await?;
+    let (access, rows, next) = match found {
+        Some((access, rows, next)) => (Some(access), rows, next),
+        None => (None, Vec::new(), None),
+    };
+    let ws = caller.authorize_workspace(access, Action::ViewMembers)?;
+    let now = now();
+    let members = rows
+        .into_iter()
+        .map(|r| MemberDto {
+            status: MemberStatus::derive(r.user_id.is_some(), r.expires_at, now),
+            role: r.role,
+            role_source: r.role_source,
+            user_id: r.user_id,
+            email: r.email,
+            name: r.name,
+            at: r.at,
+            invited_by: r.invited_by,
+            expires_at: r.expires_at,
+        })
+        .collect();
+    Ok(MembersPage {
+        members,
+        next: next.as_ref().map(Cursor::encode),
+        member_count: ws.member_count,
+        invite_count: ws.invite_count,
+    })
+}
+
+fn outcome(change: MembershipChange, last_admin_message: &str) -> Result<(), AppError> {
+    match change {
+        MembershipChange::NotAMember => Err(AppError::NotFound(
+            "this person is not a member of the workspace",
+        )),
+        MembershipChange::LastAdmin => Err(AppError::Conflict {
+            code: "last_admin",
+            message: last_admin_message.into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Changes a member's workspace role. 409 when it would leave the workspace without an admin.
+pub async fn set_role(
+    caller: &Caller,
+    membership: &Membership,
+    role: Parsed<WorkspaceRole>,
+) -> Result<(), AppError> {
+    let ws = caller
+        .workspace(membership.workspace_id.as_str(), Action::ChangeRole)
+        .await?;
+    let role = role?;
+    let mut ev = caller.audit(AuditAction::AuthzChange);
+    ev.workspace_id = Some(ws.id.clone());
+    ev.target = Some(format!("user {}", membership.user_id));
+    let change = members::set_role(
+        &caller.state.db,
+        &membership.workspace_id,
+        &membership.user_id,
+        role,
+        RoleSource::Manual,
+        &ev,
+    )
+    .await?;
+    outcome(
+        change,
+        "A workspace needs at least one admin: make someone else admin first",
+    )
+}
+
+/// Removes a member from the workspace (never the last admin).
+pub async fn remove(caller: &Caller, membership: &Membership) -> Result<(), AppError> {
+    let ws = caller
+        .workspace(membership.workspace_id.as_str(), Action::RemoveMember)
+        .await?;
+    let mut ev = caller.audit(AuditAction::MembershipRemoved);
+    ev.workspace_id = Some(ws.id.clone());
+    ev.target = Some(format!("user {}", membership.user_id));
+    let change = members::remove(
+        &caller.state.db,
+        &membership.workspace_id,
+        &membership.user_id,
+        &ev,
+    )
+    .await?;
+    outcome(change, "The last admin of a workspace cannot be removed")
+}
