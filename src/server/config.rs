@@ -24,7 +24,9 @@ pub struct Config {
     pub login_max_failures_per_ip: i64,
     pub login_lockout: Duration,
     pub max_body_bytes: usize,
-    pub trust_forwarded_for: bool,
+    /// How many proxies in front of Roster append to `X-Forwarded-For`: the client address is
+    /// the entry that many places from the right (0: the peer address, the header is ignored).
+    pub trusted_proxy_hops: usize,
     pub invite_lifetime: Duration,
     pub invites_per_day: i64,
     /// `None`: email is off; invitation links are copied by hand.
@@ -132,6 +134,21 @@ fn number(
             message: format!("expected a whole number from {min} to {max}, got `{raw}`"),
         }),
     }
+}
+
+/// `TRUSTED_PROXY_HOPS`. The old `TRUST_FORWARDED_FOR=true` trusted the left-most entry, which
+/// the client writes itself: it stops the start rather than silently meaning something else.
+fn trusted_proxy_hops(lookup: Lookup) -> Result<usize, ConfigError> {
+    if boolean(lookup, "TRUST_FORWARDED_FOR", false)? {
+        return Err(ConfigError {
+            var: "TRUST_FORWARDED_FOR",
+            message:
+                "was replaced by TRUSTED_PROXY_HOPS: the number of proxies in front of Roster \
+                      that append to X-Forwarded-For (1 for one load balancer)"
+                    .into(),
+        });
+    }
+    Ok(number(lookup, "TRUSTED_PROXY_HOPS", 0, 0, 10)? as usize)
 }
 
 fn boolean(lookup: Lookup, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -352,7 +369,7 @@ impl Config {
             ),
             max_body_bytes: number(lookup, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?
                 as usize,
-            trust_forwarded_for: boolean(lookup, "TRUST_FORWARDED_FOR", false)?,
+            trusted_proxy_hops: trusted_proxy_hops(lookup)?,
             invite_lifetime: Duration::from_secs(
                 number(lookup, "INVITE_LIFETIME_DAYS", 7, 1, 30)? as u64 * DAY,
             ),

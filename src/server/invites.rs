@@ -196,13 +196,17 @@ pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
     let db = &caller.state.db;
     let key = format!("resend:{email}");
-    if let Some(wait) = throttle::locked_for(db, &key).await? {
+    // Counted before anything is done, so concurrent resends cannot pass the limit together.
+    if let throttle::Reservation::Refused { retry_after_secs } =
+        throttle::reserve(db, &key, RESENDS_PER_WINDOW, RESEND_WINDOW_SECS).await?
+    {
         return Err(AppError::TooManyRequests {
-            retry_after_secs: wait,
-            message: format!("This invitation was resent {RESENDS_PER_WINDOW} times in 10 minutes; try again later"),
+            retry_after_secs,
+            message: format!(
+                "This invitation was resent {RESENDS_PER_WINDOW} times in 10 minutes; try again later"
+            ),
         });
     }
-    throttle::count_attempt(db, &key, RESENDS_PER_WINDOW, RESEND_WINDOW_SECS).await?;
     let config = &caller.state.config;
     let expires_at = now() + config.invite_lifetime.as_secs() as i64;
     let names: Vec<String> = invites::workspaces_of(db, &email)

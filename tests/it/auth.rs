@@ -487,3 +487,47 @@ async fn sessions_end_when_idle_or_too_old_and_store_no_token(app: TestApp) {
         "the too-old session is deleted (the idle one is left to the sweep)"
     );
 }
+
+both_backends!(
+    a_burst_of_guesses_is_checked_at_most_the_limit,
+    a_burst_of_guesses_is_checked_at_most_the_limit
+);
+async fn a_burst_of_guesses_is_checked_at_most_the_limit(app: TestApp) {
+    app.seed_admin("admin@example.com").await;
+    let app = std::sync::Arc::new(app);
+    let guesses = (0..40).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.login(&client(), "admin@example.com", &format!("wrong guess {i}"))
+                .await
+                .status
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.expect("join"));
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 40, "{statuses:?}");
+    assert!(
+        checked <= 5,
+        "at most LOGIN_MAX_FAILURES_PER_ACCOUNT (5) guesses reach the password check: {checked}"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%reason=wrong_password%'",
+            &[]
+        )
+        .await,
+        checked as i64,
+        "each checked guess is audited as one, and only those"
+    );
+    // The right password is refused too until the lockout ends.
+    assert_eq!(
+        app.login(&client(), "admin@example.com", PASSWORD)
+            .await
+            .status,
+        429
+    );
+}

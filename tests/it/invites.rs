@@ -784,3 +784,40 @@ async fn email_committed_before_a_crash_is_delivered_after_restart(app: TestApp)
     assert_eq!(sink.messages().len(), 1, "nothing is sent twice");
     drop(second);
 }
+
+both_backends!(
+    concurrent_resends_stay_within_the_limit,
+    concurrent_resends_stay_within_the_limit
+);
+async fn concurrent_resends_stay_within_the_limit(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.clone();
+    let admin = app.signed_in("admin@example.com").await;
+    invite(&app, &admin, &ws, "ada@example.com", "workspace_viewer").await;
+    let app = std::sync::Arc::new(app);
+    let resends = (0..12).map(|_| {
+        let (app, admin, ws) = (app.clone(), admin.clone(), ws.clone());
+        tokio::spawn(async move {
+            let form = [("workspace_id", ws.as_str()), ("email", "ada@example.com")];
+            app.post(&admin, "/api/invites/resend", &form).await.status
+        })
+    });
+    let mut statuses = Vec::new();
+    for r in resends {
+        statuses.push(r.await.expect("join"));
+    }
+    let sent = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(
+        sent, 3,
+        "3 resends per 10 minutes, however concurrent: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 9);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'invite_resent'",
+            &[]
+        )
+        .await,
+        3
+    );
+}

@@ -5,8 +5,9 @@ use super::Caller;
 use crate::domain::{AuditAction, Email, NewPassword};
 use crate::model::auth::{SessionUser, WorkspaceDto};
 use crate::server::db::audit::{record, AuditEvent};
+use crate::server::db::throttle::{self, Reservation};
 use crate::server::db::users::{self, UserRow};
-use crate::server::db::{now, throttle, workspaces};
+use crate::server::db::{now, workspaces};
 use crate::server::{AppError, AppState, RequestContext};
 
 const INCORRECT: &str = "Email or password is incorrect";
@@ -49,8 +50,20 @@ pub async fn with_password(
     let cfg = &state.config;
     let window = cfg.login_lockout.as_secs() as i64;
 
-    for key in [account_key(email), ip_key(ip)] {
-        if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
+    // Each attempt is counted before its password is checked, so a burst of concurrent guesses
+    // gets at most the limit checked.
+    let limits = [
+        (account_key(email), cfg.login_max_failures_per_account),
+        (ip_key(ip), cfg.login_max_failures_per_ip),
+    ];
+    for (i, (key, max)) in limits.iter().enumerate() {
+        if let Reservation::Refused { retry_after_secs } =
+            throttle::reserve(&state.db, key, *max, window).await?
+        {
+            // The address's reservation is handed back when only the account is locked.
+            if i == 1 {
+                throttle::release(&state.db, &limits[0].0, limits[0].1).await?;
+            }
             audit_login(
                 state,
                 None,
@@ -61,10 +74,10 @@ pub async fn with_password(
             )
             .await?;
             return Err(AppError::TooManyRequests {
-                retry_after_secs: wait,
+                retry_after_secs,
                 message: format!(
                     "Too many failed sign-ins; try again in {} minutes",
-                    (wait + 59) / 60
+                    (retry_after_secs + 59) / 60
                 ),
             });
         }
@@ -81,20 +94,7 @@ pub async fn with_password(
     };
 
     let Some(creds) = creds.filter(|_| ok) else {
-        throttle::count_attempt(
-            &state.db,
-            &account_key(email),
-            cfg.login_max_failures_per_account,
-            window,
-        )
-        .await?;
-        throttle::count_attempt(
-            &state.db,
-            &ip_key(ip),
-            cfg.login_max_failures_per_ip,
-            window,
-        )
-        .await?;
+        // Both reservations stay: this attempt counts as a failure.
         audit_login(
             state,
             None,
@@ -135,7 +135,8 @@ pub async fn with_password(
             "Your temporary password has expired; ask your admin for a new password".into(),
         ));
     }
-    throttle::clear(&state.db, &account_key(email)).await?;
+    throttle::clear(&state.db, &limits[0].0).await?;
+    throttle::release(&state.db, &limits[1].0, limits[1].1).await?;
     session
         .sign_in(&user.id, user.session_version, "password")
         .await?;
@@ -201,16 +202,34 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext) -> Result<(), AppE
 /// change, ends every other session and renews this one's id.
 pub async fn change_password(caller: &Caller, current: &str, new: &str) -> Result<(), AppError> {
     let (state, user, session) = (&caller.state, &caller.user, &caller.session);
+    // A session opened with a temporary password does not outlive that password's validity.
+    if user.must_change_password && user.temp_password_expires_at.is_some_and(|t| t <= now()) {
+        return Err(AppError::Unauthorized(
+            "Your temporary password has expired; ask your admin for a new password".into(),
+        ));
+    }
     let key = account_key(&user.email);
-    if let Some(wait) = throttle::locked_for(&state.db, &key).await? {
+    let (max, window) = (
+        state.config.login_max_failures_per_account,
+        state.config.login_lockout.as_secs() as i64,
+    );
+    if let Reservation::Refused { retry_after_secs } =
+        throttle::reserve(&state.db, &key, max, window).await?
+    {
         return Err(AppError::TooManyRequests {
-            retry_after_secs: wait,
+            retry_after_secs,
             message: "Too many wrong passwords; try again later".into(),
         });
     }
-    let new_password = NewPassword::parse(new)
-        .map_err(|e| AppError::invalid_field("new_password", e.to_string()))?;
+    let new_password = match NewPassword::parse(new) {
+        Ok(p) => p,
+        Err(e) => {
+            throttle::release(&state.db, &key, max).await?;
+            return Err(AppError::invalid_field("new_password", e.to_string()));
+        }
+    };
     if new == current {
+        throttle::release(&state.db, &key, max).await?;
         return Err(AppError::invalid_field(
             "new_password",
             "choose a password different from the current one",
@@ -224,19 +243,13 @@ pub async fn change_password(caller: &Caller, current: &str, new: &str) -> Resul
         .verify(current.to_string(), creds.password_hash)
         .await
     {
-        let window = state.config.login_lockout.as_secs() as i64;
-        throttle::count_attempt(
-            &state.db,
-            &key,
-            state.config.login_max_failures_per_account,
-            window,
-        )
-        .await?;
+        // The reservation stays: a wrong current password counts as a failure.
         return Err(AppError::invalid_field(
             "current_password",
             "this is not your current password",
         ));
     }
+    throttle::release(&state.db, &key, max).await?;
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),

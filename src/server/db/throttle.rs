@@ -2,36 +2,63 @@
 
 use super::{now, with_pool, Db, DbResult};
 
-/// Seconds until `key` may try again, if it is locked out now.
-pub async fn locked_for(db: &Db, key: &str) -> DbResult<Option<i64>> {
-    let until: Option<Option<i64>> = with_pool!(db, p => sqlx::query_scalar("SELECT locked_until FROM auth_throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(p)
-        .await)?;
-    let now = now();
-    Ok(until.flatten().filter(|u| *u > now).map(|u| u - now))
+/// The answer to [`reserve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt is counted and may go ahead.
+    Granted,
+    /// Over the limit: refused before any work, for this many seconds more.
+    Refused { retry_after_secs: i64 },
 }
 
-/// Counts one attempt (a failed sign-in, a resend) for `key` in a window of `window_secs`; at `max`
-/// attempts the key is locked for `window_secs`.
-pub async fn count_attempt(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult<()> {
+/// Counts an attempt for `key` **before** it is made, and says whether it may go ahead: at most
+/// `max` attempts per window of `window_secs`. One statement increments the counter and returns
+/// it, so of N concurrent attempts on any number of instances at most `max` are granted (the
+/// rest are refused without being checked). An attempt that turns out fine can be handed back
+/// with [`release`] or [`clear`]; a failed one stays counted.
+pub async fn reserve(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult<Reservation> {
     let now = now();
-    // One statement, so concurrent failures on several instances all count.
-    let sql = "INSERT INTO auth_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 1, $2, NULL) \
+    // A window starts over once it is older than `window_secs` and no lockout is running.
+    let sql = "INSERT INTO auth_throttle (key, failures, window_started_at, locked_until) \
+               VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 ELSE NULL END) \
                ON CONFLICT (key) DO UPDATE SET \
-                 failures = CASE WHEN auth_throttle.window_started_at <= $3 THEN 1 ELSE auth_throttle.failures + 1 END, \
-                 window_started_at = CASE WHEN auth_throttle.window_started_at <= $3 THEN $2 ELSE auth_throttle.window_started_at END, \
-                 locked_until = CASE WHEN auth_throttle.window_started_at > $3 AND auth_throttle.failures + 1 >= $4 THEN $5 \
-                                     ELSE auth_throttle.locked_until END";
-    with_pool!(db, p => sqlx::query(sql)
+                 failures = CASE WHEN auth_throttle.window_started_at <= $3 \
+                                  AND COALESCE(auth_throttle.locked_until, 0) <= $2 THEN 1 \
+                            ELSE auth_throttle.failures + 1 END, \
+                 locked_until = CASE WHEN auth_throttle.window_started_at <= $3 \
+                                      AND COALESCE(auth_throttle.locked_until, 0) <= $2 \
+                                     THEN CASE WHEN 1 >= $4 THEN $5 ELSE NULL END \
+                                     WHEN auth_throttle.failures + 1 >= $4 \
+                                     THEN COALESCE(auth_throttle.locked_until, $5) \
+                                     ELSE auth_throttle.locked_until END, \
+                 window_started_at = CASE WHEN auth_throttle.window_started_at <= $3 \
+                                           AND COALESCE(auth_throttle.locked_until, 0) <= $2 THEN $2 \
+                                     ELSE auth_throttle.window_started_at END \
+               RETURNING CAST(failures AS BIGINT), locked_until";
+    let (count, locked_until): (i64, Option<i64>) = with_pool!(db, p => sqlx::query_as(sql)
         .bind(key)
         .bind(now)
         .bind(now - window_secs)
         .bind(max)
         .bind(now + window_secs)
-        .execute(p)
-        .await
-        .map(|_| ()))
+        .fetch_one(p)
+        .await)?;
+    Ok(if count <= max {
+        Reservation::Granted
+    } else {
+        Reservation::Refused {
+            retry_after_secs: locked_until.map_or(window_secs, |u| u - now).max(1),
+        }
+    })
+}
+
+/// Hands back an attempt reserved with [`reserve`] that turned out fine (a sign-in that
+/// succeeded counts against no one's address).
+pub async fn release(db: &Db, key: &str, max: i64) -> DbResult<()> {
+    let sql = "UPDATE auth_throttle SET failures = failures - 1, \
+               locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END \
+               WHERE key = $1 AND failures > 0";
+    with_pool!(db, p => sqlx::query(sql).bind(key).bind(max).execute(p).await.map(|_| ()))
 }
 
 pub async fn clear(db: &Db, key: &str) -> DbResult<()> {
