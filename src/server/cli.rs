@@ -131,6 +131,17 @@ async fn bootstrap_admin(
                 .into(),
         );
     }
+    if !force
+        && crate::server::db::invites::pending_platform_admin_invitations(&db, db::now())
+            .await
+            .map_err(|e| e.to_string())?
+            > 0
+    {
+        return Err(
+            "a platform-admin invitation is already pending; nothing was changed (use --force to add another)"
+                .into(),
+        );
+    }
     if password.is_none() {
         // First admin by Google: an invitation, accepted at their first Google sign-in.
         if users::find_credentials_by_email(&db, email.as_str())

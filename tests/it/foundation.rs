@@ -157,6 +157,50 @@ fn bootstrap_admin_twice_refuses_the_second_time() {
 }
 
 #[test]
+fn a_pending_first_admin_invitation_is_minted_once() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/cli.db", dir.display());
+    let first = roster(&url, &["bootstrap-admin", "--email", "a@example.com"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = roster(&url, &["bootstrap-admin", "--email", "b@example.com"]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already pending"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let invitations = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n: Vec<String> = sqlx::query_scalar("SELECT email FROM pending_invites")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    });
+    assert_eq!(
+        invitations,
+        ["a@example.com"],
+        "the refused run minted nothing"
+    );
+    let forced = roster(
+        &url,
+        &["bootstrap-admin", "--email", "b@example.com", "--force"],
+    );
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn unsupported_database_url_stops_the_start() {
     let out = roster("mysql://root:hunter2@x/db", &["migrate"]);
     assert!(!out.status.success());

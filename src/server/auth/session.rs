@@ -67,13 +67,19 @@ pub struct SessionState {
     pub seen_at: i64,
 }
 
-/// This request's session.
-#[derive(Clone, Debug)]
+/// This request's session. Its `Debug` shows nothing of the session: the id is a credential.
+#[derive(Clone)]
 pub struct SessionHandle {
     session: Session,
     db: Db,
     idle_secs: i64,
     lifetime_secs: i64,
+}
+
+impl std::fmt::Debug for SessionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionHandle(<redacted>)")
+    }
 }
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -114,7 +120,8 @@ impl SessionHandle {
             Some(user)
                 if user.disabled_at.is_none()
                     && user.session_version == state.session_version
-                    && now - state.signed_in_at < handle.lifetime_secs =>
+                    && now - state.signed_in_at < handle.lifetime_secs
+                    && now - state.seen_at < handle.idle_secs =>
             {
                 if now - state.seen_at > TOUCH_EVERY_SECS {
                     handle

@@ -410,6 +410,16 @@ pub async fn inviter_of(db: &Db, email: &str) -> DbResult<Option<String>> {
 
 /// The first admin by Google: a pending invitation with the platform-admin role and
 /// `workspace_admin` of the default workspace, created from the command line (no inviter).
+/// Unexpired invitations that offer the platform-admin role (the first admin's, from the CLI).
+pub async fn pending_platform_admin_invitations(db: &Db, now: i64) -> DbResult<i64> {
+    with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pending_invites WHERE platform_role = 'platform_admin' AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_one(p)
+    .await)
+}
+
 pub async fn bootstrap_invitation(
     db: &Db,
     email: &str,

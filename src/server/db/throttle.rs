@@ -14,7 +14,9 @@ pub enum Reservation {
 /// Counts an attempt for `key` **before** it is made, and says whether it may go ahead: at most
 /// `max` attempts per window of `window_secs`. One statement increments the counter and returns
 /// it, so of N concurrent attempts on any number of instances at most `max` are granted (the
-/// rest are refused without being checked). An attempt that turns out fine can be handed back
+/// rest are refused without being checked). Refused attempts stop counting at `max + 1`, so a
+/// flood of refusals cannot keep a key locked after the attempts it did grant are handed back
+/// by more than one. An attempt that turns out fine can be handed back
 /// with [`release`] or [`clear`]; a failed one stays counted.
 pub async fn reserve(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult<Reservation> {
     let now = now();
@@ -24,6 +26,7 @@ pub async fn reserve(db: &Db, key: &str, max: i64, window_secs: i64) -> DbResult
                ON CONFLICT (key) DO UPDATE SET \
                  failures = CASE WHEN auth_throttle.window_started_at <= $3 \
                                   AND COALESCE(auth_throttle.locked_until, 0) <= $2 THEN 1 \
+                            WHEN auth_throttle.failures > $4 THEN auth_throttle.failures \
                             ELSE auth_throttle.failures + 1 END, \
                  locked_until = CASE WHEN auth_throttle.window_started_at <= $3 \
                                       AND COALESCE(auth_throttle.locked_until, 0) <= $2 \
