@@ -3,7 +3,7 @@
 use super::ApiError;
 use leptos::prelude::*;
 
-use crate::model::invites::{InvitationView, Invited};
+use crate::model::invites::{Accepted, InvitationView, Invited};
 
 /// Invites one or many emails (separated by commas, spaces or new lines; at most 100) to
 /// `workspace_id` and optionally to `workspace_ids` (comma-separated) with a workspace `role`,
@@ -61,4 +61,31 @@ pub async fn lookup_invite(token: String) -> Result<InvitationView, ApiError> {
     use crate::server::auth::request;
     let (state, _) = request().await?;
     Ok(crate::server::invites::lookup(&state, &token).await?)
+}
+
+/// The signed-in recipient accepts the invitation of the link (`token`), or without a token the
+/// one addressed to their email once the account has proven it.
+#[server(prefix = "/api", endpoint = "invites/accept", output = super::JsonResponse)]
+pub async fn accept_invite(token: Option<String>) -> Result<Accepted, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    let token = token.filter(|t| !t.is_empty());
+    Ok(crate::server::invites::accept(&caller, token.as_deref()).await?)
+}
+
+/// The signed-in recipient declines (same fields as accept).
+#[server(prefix = "/api", endpoint = "invites/decline", output = super::JsonResponse)]
+pub async fn decline_invite(token: Option<String>) -> Result<(), ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    let token = token.filter(|t| !t.is_empty());
+    Ok(crate::server::invites::decline(&caller, token.as_deref()).await?)
+}
+
+/// The invitation addressed to the signed-in account's proven email, if any.
+#[server(prefix = "/api", endpoint = "invites/mine", output = super::JsonResponse)]
+pub async fn my_invitation() -> Result<Option<InvitationView>, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::invites::mine(&caller).await?)
 }

@@ -3,6 +3,7 @@
 pub mod add_user;
 pub mod invite;
 pub mod me;
+pub mod my_invitation;
 pub mod nav;
 
 use crate::domain::WorkspaceRole;
@@ -16,6 +17,13 @@ pub fn WorkspaceRoleOptions(selected: WorkspaceRole) -> impl IntoView {
         .rev()
         .map(|r| view! { <option value=r.as_str() selected=*r == selected>{r.label()}</option> })
         .collect_view()
+}
+
+/// Asks the browser's confirmation dialog (false when it cannot be shown).
+pub fn confirm(message: &str) -> bool {
+    leptos::prelude::window()
+        .confirm_with_message(message)
+        .unwrap_or(false)
 }
 
 /// Sends the browser to `path` with a full page load, so every resource (the signed-in user

@@ -25,10 +25,14 @@ pub enum AuditAction {
     InviteLinkCreated,
     InviteAccepted,
     InviteRowSkipped,
+    InviteDeclined,
     MembershipAdded,
     MembershipRemoved,
     OrgCreated,
     WorkspaceCreated,
+    UserDeactivated,
+    UserReactivated,
+    PasswordReset,
 }
 
 named_enum!(AuditAction, "audit action", {
@@ -48,10 +52,14 @@ named_enum!(AuditAction, "audit action", {
     InviteLinkCreated => "invite_link_created",
     InviteAccepted => "invite_accepted",
     InviteRowSkipped => "invite_row_skipped",
+    InviteDeclined => "invite_declined",
     MembershipAdded => "membership_added",
     MembershipRemoved => "membership_removed",
     OrgCreated => "org_created",
     WorkspaceCreated => "workspace_created",
+    UserDeactivated => "user_deactivated",
+    UserReactivated => "user_reactivated",
+    PasswordReset => "password_reset",
 });
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub use audit_action::AuditAction;
 pub use email::Email;
 pub use ids::{OrgId, UserId, WorkspaceId};
 pub use password::NewPassword;
-pub use permissions::{can, can_grant, Action, Actor, Grant, Target};
+pub use permissions::{can, can_grant, manages, AccountScope, Action, Actor, Grant, Target};
 pub use return_to::safe_return_to;
 pub use roles::{OrgRole, PlatformRole, RoleSource, WorkspaceRole};
 pub use status::MemberStatus;

@@ -128,6 +128,44 @@ pub fn can(actor: &Actor, action: Action, target: Target<'_>) -> bool {
     }
 }
 
+/// Every role an account holds, as loaded by the server: what decides who [`manages`] it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountScope {
+    pub platform_role: Option<PlatformRole>,
+    /// (organization id, role)
+    pub org_roles: Vec<(String, OrgRole)>,
+    /// (workspace id, the workspace's organization id) of every membership.
+    pub workspaces: Vec<(String, String)>,
+}
+
+/// Does `actor` manage the account whose roles are `account`: may they add it to a workspace
+/// without its consent, and (later) deactivate it or reset its password?
+///
+/// Platform admins manage every account. Anyone else manages an account only when everything
+/// it holds is theirs to administer: no platform role, every membership in a workspace they
+/// administer, and every organization role in an organization they administer, where only an
+/// owner manages another owner. An account that belongs nowhere is managed by platform admins
+/// alone (otherwise every admin of every workspace would manage it).
+pub fn manages(actor: &Actor, account: &AccountScope) -> bool {
+    if actor.is_platform_admin() {
+        return true;
+    }
+    if account.platform_role.is_some()
+        || (account.workspaces.is_empty() && account.org_roles.is_empty())
+    {
+        return false;
+    }
+    let workspaces_ok = account
+        .workspaces
+        .iter()
+        .all(|(ws, org)| actor.administers_workspace(ws, org));
+    let orgs_ok = account.org_roles.iter().all(|(org, role)| match role {
+        OrgRole::OrgOwner => actor.org_role(org) == Some(OrgRole::OrgOwner),
+        OrgRole::OrgAdmin | OrgRole::OrgMember => actor.administers_org(org),
+    });
+    workspaces_ok && orgs_ok
+}
+
 /// May `actor` hand out `grant` in `target`? Nobody grants above what they could grant themselves.
 pub fn can_grant(actor: &Actor, grant: Grant, target: Target<'_>) -> bool {
     match grant {
@@ -263,6 +301,70 @@ mod tests {
             Target::Platform
         ));
         assert!(can(&admin, Action::CreateOrganization, Target::Platform));
+    }
+
+    fn scope(workspaces: &[(&str, &str)], orgs: &[(&str, OrgRole)]) -> AccountScope {
+        AccountScope {
+            platform_role: None,
+            org_roles: orgs.iter().map(|(o, r)| (o.to_string(), *r)).collect(),
+            workspaces: workspaces
+                .iter()
+                .map(|(w, o)| (w.to_string(), o.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_admin_manages_only_accounts_wholly_within_their_reach() {
+        let ws_admin = actor(None, None, Some(WorkspaceRole::WorkspaceAdmin));
+        // Only in the admin's workspace: managed.
+        assert!(manages(&ws_admin, &scope(&[(WS, ORG)], &[])));
+        // Also in a workspace of another organization: not managed.
+        assert!(!manages(
+            &ws_admin,
+            &scope(&[(WS, ORG), ("ws-9", "org-9")], &[])
+        ));
+        // Another workspace of the same organization, which this admin does not administer.
+        assert!(!manages(
+            &ws_admin,
+            &scope(&[(WS, ORG), ("ws-2", ORG)], &[])
+        ));
+        // An organization role the admin does not administer.
+        assert!(!manages(
+            &ws_admin,
+            &scope(&[(WS, ORG)], &[(ORG, OrgRole::OrgMember)])
+        ));
+        // A platform role: only platform admins.
+        let mut operator = scope(&[(WS, ORG)], &[]);
+        operator.platform_role = Some(PlatformRole::PlatformOperator);
+        assert!(!manages(&ws_admin, &operator));
+        // An account that belongs nowhere.
+        assert!(!manages(&ws_admin, &AccountScope::default()));
+
+        let org_admin = actor(None, Some(OrgRole::OrgAdmin), None);
+        assert!(manages(
+            &org_admin,
+            &scope(&[(WS, ORG), ("ws-2", ORG)], &[(ORG, OrgRole::OrgAdmin)])
+        ));
+        assert!(!manages(
+            &org_admin,
+            &scope(&[(WS, ORG)], &[(ORG, OrgRole::OrgOwner)])
+        ));
+        let org_owner = actor(None, Some(OrgRole::OrgOwner), None);
+        assert!(manages(
+            &org_owner,
+            &scope(&[(WS, ORG)], &[(ORG, OrgRole::OrgOwner)])
+        ));
+        assert!(!manages(
+            &org_owner,
+            &scope(&[(WS, ORG)], &[("org-9", OrgRole::OrgMember)])
+        ));
+
+        let platform_admin = actor(Some(PlatformRole::PlatformAdmin), None, None);
+        assert!(manages(&platform_admin, &operator));
+        assert!(manages(&platform_admin, &AccountScope::default()));
+        let platform_operator = actor(Some(PlatformRole::PlatformOperator), None, None);
+        assert!(!manages(&platform_operator, &scope(&[(WS, ORG)], &[])));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Add User.
+//! Add User, and what admins do to existing accounts.
 
 use crate::domain::WorkspaceRole;
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,27 @@ pub struct CreatedUser {
     pub must_change_password: bool,
     /// Only when Roster generated the password; shown once, never stored in clear.
     pub generated_password: Option<String>,
+}
+
+/// An account after deactivation or reactivation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountStatus {
+    pub user_id: String,
+    pub email: String,
+    pub deactivated: bool,
+}
+
+/// A password reset by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub user_id: String,
+    pub email: String,
+    /// Only when Roster generated the password; shown once, never stored in clear.
+    pub generated_password: Option<String>,
+    /// The account had no password (Google only): it can now also sign in with one.
+    pub added_password_sign_in: bool,
+    /// Until when the temporary password can be used (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// The Add User form as submitted, but for its target (`workspace_id`).

@@ -36,4 +36,15 @@ pub struct InvitationView {
     pub invited_by_email: Option<String>,
     pub expires_at: i64,
     pub expired: bool,
+    /// The email already belongs to an account: its owner accepts while signed in.
+    pub has_account: bool,
+}
+
+/// What accepting an invitation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The workspaces joined (one the account was already in is not listed).
+    pub workspaces: Vec<String>,
+    /// Workspaces not joined because the inviter may no longer grant them.
+    pub skipped: usize,
 }

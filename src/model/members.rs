@@ -21,6 +21,8 @@ pub struct MemberDto {
     /// Invitations: who invited, and when the invitation expires.
     pub invited_by: Option<String>,
     pub expires_at: Option<i64>,
+    /// Invitations: the email already belongs to an account (its owner accepts while signed in).
+    pub has_account: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,12 +1,14 @@
 use super::ErrorNote;
+use crate::api::admin::{DeactivateUser, ReactivateUser, ResetPassword};
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{list_members, RemoveMember, SetMemberRole};
 use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
 use crate::components::me::use_me;
+use crate::components::my_invitation::MyInvitation;
 use crate::components::WorkspaceRoleOptions;
-use crate::components::{copy_to_clipboard, full_reload_to};
+use crate::components::{confirm, copy_to_clipboard, full_reload_to};
 use crate::domain::time::{format_date, format_utc};
 use crate::domain::{can, Action, Actor, RoleSource, Target};
 use crate::model::auth::{SessionUser, WorkspaceDto};
@@ -43,6 +45,7 @@ fn Members(me: SessionUser) -> impl IntoView {
     });
 
     view! {
+        <MyInvitation/>
         <section class="card">
             <div class="toolbar">
                 <h1>"Members"</h1>
@@ -152,6 +155,9 @@ fn WorkspaceMembers(
         resend: ServerAction::<ResendInvite>::new(),
         cancel: ServerAction::<CancelInvite>::new(),
         link: ServerAction::<InviteLink>::new(),
+        deactivate: ServerAction::<DeactivateUser>::new(),
+        reactivate: ServerAction::<ReactivateUser>::new(),
+        reset: ServerAction::<ResetPassword>::new(),
     };
     let adding = RwSignal::new(false);
     let inviting = RwSignal::new(false);
@@ -160,6 +166,8 @@ fn WorkspaceMembers(
         actions.remove.version().get();
         actions.resend.version().get();
         actions.cancel.version().get();
+        actions.deactivate.version().get();
+        actions.reactivate.version().get();
         reload.update(|n| *n += 1);
     });
     let action_error = Signal::derive(move || {
@@ -170,7 +178,25 @@ fn WorkspaceMembers(
             .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| err(actions.cancel.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| err(actions.link.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.deactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.reactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.reset.value().get().map(|r| r.map(|_| ()))))
     });
+    let account_changed = Signal::derive(move || {
+        let said = |r: Option<
+            Result<crate::model::admin::AccountStatus, crate::model::ApiError>,
+        >| {
+            r.and_then(|r| r.ok()).map(|a| {
+                if a.deactivated {
+                    format!("{} is deactivated: signed out everywhere, and cannot sign in until reactivated.", a.email)
+                } else {
+                    format!("{} is reactivated and can sign in again.", a.email)
+                }
+            })
+        };
+        said(actions.deactivate.value().get()).or_else(|| said(actions.reactivate.value().get()))
+    });
+    let reset = Signal::derive(move || actions.reset.value().get().and_then(|r| r.ok()));
     let resent = Signal::derive(move || {
         actions
             .resend
@@ -243,6 +269,28 @@ fn WorkspaceMembers(
                 </div>
             </div>
         </Show>
+        <Show when=move || account_changed.get().is_some()>
+            <p class="notice" role="status" data-testid="account-changed">{move || account_changed.get()}</p>
+        </Show>
+        <Show when=move || reset.get().is_some()>
+            <div class="notice" role="status" data-testid="password-reset">
+                {move || reset.get().map(|r| view! {
+                    <p>{format!(
+                        "{} has a new temporary password, valid until {}: they must choose their own at their next sign-in, and every session of theirs has ended.{}",
+                        r.email,
+                        format_utc(r.expires_at),
+                        if r.added_password_sign_in { " They signed in only with Google until now: they can now also sign in with this password." } else { "" }
+                    )}</p>
+                    {r.generated_password.map(|p| view! {
+                        <div class="row">
+                            <input readonly class="mono" aria-label="Temporary password" data-testid="reset-password-value" prop:value=p.clone()/>
+                            <button class="button secondary" on:click=move |_| copy_to_clipboard(&p)>"Copy"</button>
+                        </div>
+                        <p class="muted small">"Shown once: Roster keeps only a hash of it."</p>
+                    })}
+                })}
+            </div>
+        </Show>
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || members.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
@@ -302,10 +350,9 @@ struct RowActions {
     resend: ServerAction<ResendInvite>,
     cancel: ServerAction<CancelInvite>,
     link: ServerAction<InviteLink>,
-}
-
-fn confirm(message: &str) -> bool {
-    window().confirm_with_message(message).unwrap_or(false)
+    deactivate: ServerAction<DeactivateUser>,
+    reactivate: ServerAction<ReactivateUser>,
+    reset: ServerAction<ResetPassword>,
 }
 
 #[component]
@@ -327,6 +374,7 @@ fn ActiveRow(
     let current_role = m.role;
     let email = m.email.clone();
     let managed_by_idp = m.role_source == RoleSource::Idp;
+    let deactivated = m.status == MemberStatus::Deactivated;
     let role_cell = {
         let (ws_id, user_id) = (ws_id.clone(), user_id.clone());
         if may.change {
@@ -358,7 +406,7 @@ fn ActiveRow(
         RoleSource::AdminCreate => "added by admin",
     };
     view! {
-        <tr data-testid="member-row" data-email=m.email.clone() data-status="active">
+        <tr data-testid="member-row" data-email=m.email.clone() data-status=if deactivated { "deactivated" } else { "active" }>
             <td>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
             <td>{m.email.clone()}</td>
             <td>
@@ -368,17 +416,46 @@ fn ActiveRow(
                     {source}
                 </span>
             </td>
-            <td><span class="badge ok">"Active"</span></td>
+            <td>{if deactivated {
+                view! { <span class="badge warn">"Deactivated"</span> }.into_any()
+            } else {
+                view! { <span class="badge ok">"Active"</span> }.into_any()
+            }}</td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
                 // Permissions are fixed for the page: plain conditionals instead of reactive
-                // `Show`s keep 50 rows cheap to render on the server.
-                {may.remove.then(move || view! {
-                    <button class="button danger small" on:click=move |_| {
-                        if confirm(&format!("Remove {email} from this workspace?")) {
-                            actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: user_id.clone() });
-                        }
-                    }>"Remove"</button>
+                // `Show`s keep 50 rows cheap to render on the server. Whether the caller
+                // manages the account (for deactivation and resets) is decided by the server.
+                {may.remove.then(move || {
+                    let (e1, e2, e3) = (email.clone(), email.clone(), email.clone());
+                    let (u1, u2, u3) = (user_id.clone(), user_id.clone(), user_id.clone());
+                    view! {
+                        <button class="button secondary small" data-testid="reset-password" on:click=move |_| {
+                            if confirm(&format!("Give {e2} a new temporary password? They are signed out everywhere and must choose their own at the next sign-in. (If they sign in only with Google, this adds password sign-in.)")) {
+                                actions.reset.dispatch(ResetPassword { user_id: u2.clone(), password: None });
+                            }
+                        }>"Reset password"</button>
+                        {if deactivated {
+                            view! {
+                                <button class="button secondary small" data-testid="reactivate" on:click=move |_| {
+                                    actions.reactivate.dispatch(ReactivateUser { user_id: u3.clone() });
+                                }>"Reactivate"</button>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button class="button danger small" data-testid="deactivate" on:click=move |_| {
+                                    if confirm(&format!("Deactivate {e3}? They are signed out everywhere and cannot sign in until reactivated.")) {
+                                        actions.deactivate.dispatch(DeactivateUser { user_id: u3.clone() });
+                                    }
+                                }>"Deactivate"</button>
+                            }.into_any()
+                        }}
+                        <button class="button danger small" on:click=move |_| {
+                            if confirm(&format!("Remove {e1} from this workspace?")) {
+                                actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: u1.clone() });
+                            }
+                        }>"Remove"</button>
+                    }
                 })}
             </td>
         </tr>
@@ -398,6 +475,9 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
             <td>{m.role.label()}</td>
             <td>
                 <span class=if expired { "badge warn" } else { "badge" }>{if expired { "Expired" } else { "Pending" }}</span>
+                {m.has_account.then(|| view! {
+                    <span class="badge" data-testid="has-account" title="This email already has a Roster account: its owner accepts the invitation while signed in">"Has an account"</span>
+                })}
                 <div class="muted small">{format!("invited by {invited_by} on {}", format_date(m.at))}</div>
                 <div class="muted small">{format!("{} {expires}", if expired { "expired" } else { "expires" })}</div>
             </td>

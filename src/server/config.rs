@@ -22,6 +22,8 @@ pub struct Config {
     pub temp_password_lifetime: Duration,
     pub login_max_failures_per_account: i64,
     pub login_max_failures_per_ip: i64,
+    /// Password hashes queued or running at once; past it, sign-ins get a 503 with Retry-After.
+    pub hash_queue_max: usize,
     pub login_lockout: Duration,
     pub max_body_bytes: usize,
     /// How many proxies in front of Roster append to `X-Forwarded-For`: the client address is
@@ -97,17 +99,49 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// The URL with any password replaced, for logs and error messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &url[scheme_end + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+/// Query parameters that carry a secret in a connection URL (libpq and sqlx accept a password
+/// there as well as in the userinfo).
+const SECRET_PARAMS: [&str; 5] = ["password", "pass", "pwd", "secret", "sslpassword"];
+
+/// The URL with any password replaced, in the userinfo and in the query, for logs and error
+/// messages.
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        // Not a URL at all: nothing in it can be told apart from a password.
+        return "(not a valid URL)".into();
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str());
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `***` is percent-encoded by the setters; shown as written.
+    url.to_string().replace("%2A%2A%2A", "***")
+}
+
+/// May `issuer` be used as an OpenID provider: https, or http only on a loopback address
+/// (a provider on the same machine, as in tests), decided on the parsed host.
+fn acceptable_issuer(issuer: &str) -> bool {
+    let Ok(url) = url::Url::parse(issuer) else {
+        return false;
+    };
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => true,
+        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+        ("http", Some(url::Host::Domain(d))) => d.eq_ignore_ascii_case("localhost"),
+        _ => false,
     }
 }
 
@@ -207,10 +241,7 @@ fn oidc(lookup: Lookup) -> Result<Option<OidcConfig>, ConfigError> {
         });
     }
     let issuer = var(lookup, "OIDC_ISSUER", "https://accounts.google.com");
-    if !(issuer.starts_with("https://")
-        || issuer.starts_with("http://127.0.0.1")
-        || issuer.starts_with("http://localhost"))
-    {
+    if !acceptable_issuer(&issuer) {
         return Err(ConfigError {
             var: "OIDC_ISSUER",
             message: format!("expected an https:// URL (http:// only on loopback), got `{issuer}`"),
@@ -364,6 +395,7 @@ impl Config {
                 1000,
             )?,
             login_max_failures_per_ip: number(lookup, "LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000)?,
+            hash_queue_max: number(lookup, "HASH_QUEUE_MAX", 64, 1, 10_000)? as usize,
             login_lockout: Duration::from_secs(
                 number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60,
             ),
@@ -443,8 +475,37 @@ mod tests {
         let err = config(&[("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=hunter2"),
+            "postgres://u@h/db?sslmode=require&password=***"
+        );
+        assert!(!redact_url("postgres://h/db?PassWord=hunter2").contains("hunter2"));
+        assert!(!redact_url("not a url hunter2").contains("hunter2"));
         let c = config(&[("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
         assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn an_http_issuer_is_accepted_only_on_loopback() {
+        for ok in [
+            "https://accounts.google.com",
+            "http://127.0.0.1:9000",
+            "http://127.8.0.1/",
+            "http://[::1]:9000",
+            "http://localhost:8080/realm",
+        ] {
+            assert!(acceptable_issuer(ok), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://10.0.0.1",
+            "ftp://127.0.0.1",
+            "accounts.google.com",
+        ] {
+            assert!(!acceptable_issuer(bad), "{bad}");
+        }
     }
 
     #[test]

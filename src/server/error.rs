@@ -11,6 +11,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Refused with a message and code of its own (the message may name the caller's account).
+    #[error("{message}")]
+    ForbiddenBecause { code: &'static str, message: String },
     #[error("change your password first")]
     PasswordChangeRequired,
     #[error("{0}")]
@@ -29,6 +32,12 @@ pub enum AppError {
         retry_after_secs: i64,
         message: String,
     },
+    /// Overloaded for a moment (503 with `Retry-After`): nothing was done.
+    #[error("{message}")]
+    Unavailable {
+        retry_after_secs: i64,
+        message: String,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -42,14 +51,30 @@ impl AppError {
         }
     }
 
+    /// When to try again, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | AppError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated | AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_)
+            | AppError::ForbiddenBecause { .. }
+            | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,11 +84,13 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Unauthorized(_) => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
+            AppError::ForbiddenBecause { code, .. } => code,
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::NotFound(_) => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict { code, .. } => code,
             AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -101,7 +128,13 @@ impl From<sqlx::Error> for AppError {
 
 impl From<crate::server::auth::password::HashError> for AppError {
     fn from(e: crate::server::auth::password::HashError) -> Self {
-        AppError::Internal(e.to_string())
+        match e {
+            crate::server::auth::password::HashError::Busy => AppError::Unavailable {
+                retry_after_secs: 1,
+                message: "Too many sign-ins at this moment; try again in a second".into(),
+            },
+            e => AppError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -114,11 +147,8 @@ impl From<AppError> for ApiError {
         }
         if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(err.status());
-            if let AppError::TooManyRequests {
-                retry_after_secs, ..
-            } = &err
-            {
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
+            if let Some(retry_after_secs) = err.retry_after_secs() {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                     res.insert_header(axum::http::header::RETRY_AFTER, v);
                 }
             }
@@ -134,11 +164,8 @@ impl axum::response::IntoResponse for AppError {
             tracing::error!(%detail, "request failed");
         }
         let mut res = (self.status(), axum::Json(self.to_api_error())).into_response();
-        if let AppError::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-        {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
+        if let Some(retry_after_secs) = self.retry_after_secs() {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                 res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
         }

@@ -69,7 +69,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     Ok(AppState {
         leptos,
         db,
-        hasher: Hasher::new().await?,
+        hasher: Hasher::new(config.hash_queue_max).await?,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         oidc: match &config.oidc {
             Some(oidc) => {

@@ -1,10 +1,16 @@
 //! Invitations: create (one or many emails), resend, cancel, copy a link, look up a link.
 //! Tokens are 256 random bits; only their SHA-256 is stored.
 
-use crate::domain::{can, can_grant, Action, Email, Grant, PlatformRole, Target, WorkspaceRole};
-use crate::model::invites::{InvitationView, InviteResult, InviteResultKind, Invited};
+use crate::domain::{
+    can, can_grant, AccountScope, Action, Actor, AuditAction, Email, Grant, PlatformRole, Target,
+    WorkspaceRole,
+};
+use crate::model::invites::{Accepted, InvitationView, InviteResult, InviteResultKind, Invited};
 use crate::server::auth::Caller;
-use crate::server::db::invites::{self, InviteOutcome, NewInvite};
+use crate::server::db::invites::{
+    self, AccountAcceptance, InvitationRow, InviteOutcome, NewInvite,
+};
+use crate::server::db::users;
 use crate::server::db::{now, throttle, workspaces, Db};
 use crate::server::mail::invitation_mail;
 use crate::server::{AppError, AppState};
@@ -122,6 +128,8 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
     let config = &caller.state.config;
     let expires_at = now() + config.invite_lifetime.as_secs() as i64;
     let inviter = inviter_name(caller);
+    let actor = caller.actor().await?.clone();
+    let manages = move |account: &AccountScope| crate::domain::manages(&actor, account);
     let mut results = Vec::with_capacity(emails.len());
     for raw in emails {
         let email = match Email::parse(&raw) {
@@ -152,19 +160,24 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
                 token_hash: &hash,
                 mail: mail.as_ref(),
                 ip: &caller.ip,
+                manages: &manages,
             },
         )
         .await?;
-        let result = match outcome {
-            InviteOutcome::Invited => InviteResultKind::Invited,
-            InviteOutcome::Updated => InviteResultKind::Updated,
-            InviteOutcome::AlreadyMember => InviteResultKind::AlreadyMember,
-            InviteOutcome::Added => InviteResultKind::Added,
+        let (result, reason) = match outcome {
+            InviteOutcome::Invited => (InviteResultKind::Invited, None),
+            InviteOutcome::Updated => (InviteResultKind::Updated, None),
+            InviteOutcome::AlreadyMember => (InviteResultKind::AlreadyMember, None),
+            InviteOutcome::Added => (InviteResultKind::Added, None),
+            InviteOutcome::AccountInvited => (
+                InviteResultKind::Invited,
+                Some("has an account: they accept the invitation while signed in".to_string()),
+            ),
         };
         results.push(InviteResult {
             email: email.into_string(),
             result,
-            reason: None,
+            reason,
         });
     }
     caller.state.mail_wakeup.notify_one();
@@ -219,7 +232,7 @@ pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<
         .as_ref()
         .map(|_| invitation_mail(&email, &inviter_name(caller), &names, expires_at));
     let (_unsent_token, hash) = new_token();
-    let mut ev = caller.audit(crate::domain::AuditAction::InviteResent);
+    let mut ev = caller.audit(AuditAction::InviteResent);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id);
     rotate_or_404(db, &email, &hash, Some(expires_at), mail.as_ref(), &ev).await?;
@@ -244,7 +257,7 @@ async fn rotate_or_404(
 
 pub async fn cancel(caller: &Caller, workspace_id: &str, email: &str) -> Result<(), AppError> {
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
-    let mut ev = caller.audit(crate::domain::AuditAction::InviteCancelled);
+    let mut ev = caller.audit(AuditAction::InviteCancelled);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id.clone());
     if !invites::cancel(&caller.state.db, &email, &ws_id, &ev).await? {
@@ -264,28 +277,35 @@ pub async fn copy_link(
 ) -> Result<String, AppError> {
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
     let (token, hash) = new_token();
-    let mut ev = caller.audit(crate::domain::AuditAction::InviteLinkCreated);
+    let mut ev = caller.audit(AuditAction::InviteLinkCreated);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id);
     rotate_or_404(&caller.state.db, &email, &hash, None, None, &ev).await?;
     Ok(invite_link(&caller.state.config.public_url, &token))
 }
 
-pub async fn lookup(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
-    let not_valid = AppError::NotFound(
-        "This invitation link is not valid: it was replaced by a newer link, cancelled, or already used. \
-         Ask the person who invited you to send a new one.",
-    );
+const LINK_NOT_VALID: AppError = AppError::NotFound(
+    "This invitation link is not valid: it was replaced by a newer link, cancelled, or already used. \
+     Ask the person who invited you to send a new one.",
+);
+
+/// The invitation a link's token stands for.
+async fn by_token(db: &Db, token: &str) -> Result<InvitationRow, AppError> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_valid);
+        return Err(LINK_NOT_VALID);
     }
-    let Some((row, workspaces)) =
-        invites::find_by_token_hash(&state.db, &token_hash(token)).await?
-    else {
-        return Err(not_valid);
-    };
+    match invites::find_by_token_hash(db, &token_hash(token)).await? {
+        Some((row, _)) => Ok(row),
+        None => Err(LINK_NOT_VALID),
+    }
+}
+
+async fn view(db: &Db, row: InvitationRow) -> Result<InvitationView, AppError> {
+    let workspaces = invites::workspaces_of(db, &row.email).await?;
+    let has_account = users::find_credentials_by_email(db, &row.email)
+        .await?
+        .is_some();
     Ok(InvitationView {
-        email: row.email,
         workspaces: workspaces.into_iter().map(|w| w.workspace_name).collect(),
         invited_by: row
             .inviter_name
@@ -294,7 +314,185 @@ pub async fn lookup(state: &AppState, token: &str) -> Result<InvitationView, App
         invited_by_email: row.inviter_email,
         expires_at: row.expires_at,
         expired: row.expires_at <= now(),
+        has_account,
+        email: row.email,
     })
+}
+
+pub async fn lookup(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
+    let row = by_token(&state.db, token).await?;
+    view(&state.db, row).await
+}
+
+/// The invitation addressed to the caller: the one a link stands for (`token`), or, without a
+/// link, the one addressed to the caller's email once the account has proven that email.
+async fn addressed_to_caller(
+    caller: &Caller,
+    token: Option<&str>,
+) -> Result<InvitationRow, AppError> {
+    let db = &caller.state.db;
+    let row = match token {
+        Some(token) => by_token(db, token).await?,
+        None => {
+            if !users::email_proven(db, &caller.user.id).await? {
+                return Err(AppError::ForbiddenBecause {
+                    code: "email_not_proven",
+                    message: "Open the invitation link from your email to accept it".into(),
+                });
+            }
+            invites::find_by_email(db, &caller.user.email)
+                .await?
+                .ok_or(AppError::NotFound("no pending invitation for your email"))?
+        }
+    };
+    if row.email != caller.user.email {
+        return Err(AppError::ForbiddenBecause {
+            code: "invitation_for_another_account",
+            message: format!(
+                "This invitation is for {}; you are signed in as {}",
+                row.email, caller.user.email
+            ),
+        });
+    }
+    Ok(row)
+}
+
+/// The invitation addressed to the caller's proven email, if any (shown on the members page).
+pub async fn mine(caller: &Caller) -> Result<Option<InvitationView>, AppError> {
+    let db = &caller.state.db;
+    if !users::email_proven(db, &caller.user.id).await? {
+        return Ok(None);
+    }
+    match invites::find_by_email(db, &caller.user.email).await? {
+        Some(row) => Ok(Some(view(db, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The signed-in recipient accepts: expiry and each inviter's rights are checked again, and of
+/// concurrent acceptances exactly one adds the memberships.
+pub async fn accept(caller: &Caller, token: Option<&str>) -> Result<Accepted, AppError> {
+    let row = addressed_to_caller(caller, token).await?;
+    if row.expires_at <= now() {
+        return Err(AppError::Conflict {
+            code: "invitation_expired",
+            message: "This invitation has expired; ask the person who invited you to send it again"
+                .into(),
+        });
+    }
+    let db = &caller.state.db;
+    let checked = still_grantable(&caller.state, &row).await?;
+    let workspace_names: std::collections::HashMap<String, String> = checked
+        .rows
+        .iter()
+        .map(|w| (w.workspace_id.clone(), w.workspace_name.clone()))
+        .collect();
+    let acceptance = AccountAcceptance {
+        user_id: &caller.user.id,
+        email: &row.email,
+        grants: &checked.grants,
+        platform_role: checked.platform_role,
+        skipped: &checked.skipped,
+        ip: &caller.ip,
+    };
+    let joined = invites::accept_for_account(db, &acceptance)
+        .await?
+        .ok_or(AppError::NotFound(
+            "This invitation was already answered, cancelled, or has expired",
+        ))?;
+    Ok(Accepted {
+        workspaces: joined
+            .into_iter()
+            .filter_map(|id| workspace_names.get(&id).cloned())
+            .collect(),
+        skipped: checked.skipped.len(),
+    })
+}
+
+/// The signed-in recipient declines: the invitation is gone for every workspace it named.
+pub async fn decline(caller: &Caller, token: Option<&str>) -> Result<(), AppError> {
+    let row = addressed_to_caller(caller, token).await?;
+    let mut ev = caller.audit(AuditAction::InviteDeclined);
+    ev.target = Some(row.email.clone());
+    if !invites::decline(&caller.state.db, &row.email, &ev).await? {
+        return Err(AppError::NotFound(
+            "This invitation was already answered or cancelled",
+        ));
+    }
+    Ok(())
+}
+
+/// What an invitation still grants when it is accepted: each row whose inviter may still
+/// grant it, the rows skipped because they may not, and the platform role if its inviter is
+/// still a platform admin.
+pub struct StillGrantable {
+    pub grants: Vec<invites::Grant>,
+    pub skipped: Vec<String>,
+    pub platform_role: Option<PlatformRole>,
+    pub rows: Vec<invites::InvitationWorkspace>,
+}
+
+pub async fn still_grantable(
+    state: &AppState,
+    invitation: &InvitationRow,
+) -> Result<StillGrantable, AppError> {
+    let db = &state.db;
+    let rows = invites::workspaces_of(db, &invitation.email).await?;
+    let mut grants = Vec::new();
+    let mut skipped = Vec::new();
+    for row in &rows {
+        let target = Target::Workspace {
+            workspace_id: &row.workspace_id,
+            org_id: &row.org_id,
+        };
+        let role = row.workspace_role;
+        if inviter_may(state, row.invited_by_user_id.as_deref(), |actor| {
+            can(actor, Action::Invite, target) && can_grant(actor, Grant::Workspace(role), target)
+        })
+        .await?
+        {
+            grants.push(invites::Grant {
+                workspace_id: row.workspace_id.clone(),
+                role,
+                invited_by: row.invited_by_user_id.clone(),
+            });
+        } else {
+            skipped.push(row.workspace_id.clone());
+        }
+    }
+    let platform_role = match invitation.platform_role {
+        Some(r) => {
+            let inviter = invites::inviter_of(db, &invitation.email).await?;
+            inviter_may(state, inviter.as_deref(), |actor| actor.is_platform_admin())
+                .await?
+                .then_some(r)
+        }
+        None => None,
+    };
+    Ok(StillGrantable {
+        grants,
+        skipped,
+        platform_role,
+        rows,
+    })
+}
+
+/// Does the inviter (still) pass `check`? An invitation without an inviter was created from
+/// the command line (`bootstrap-admin`) by the operator of the instance.
+async fn inviter_may(
+    state: &AppState,
+    inviter_id: Option<&str>,
+    check: impl Fn(&Actor) -> bool,
+) -> Result<bool, AppError> {
+    let Some(inviter_id) = inviter_id else {
+        return Ok(true);
+    };
+    match users::find_by_id(&state.db, inviter_id).await? {
+        Some(inviter) if inviter.disabled_at.is_none() => {
+            Ok(check(&users::load_actor(&state.db, &inviter).await?))
+        }
+        _ => Ok(false),
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,12 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
     let members = rows
         .into_iter()
         .map(|r| MemberDto {
-            status: MemberStatus::derive(r.user_id.is_some(), r.expires_at, now),
+            status: MemberStatus::derive(
+                r.user_id.is_some(),
+                r.disabled_at.is_some(),
+                r.expires_at,
+                now,
+            ),
             role: r.role,
             role_source: r.role_source,
             user_id: r.user_id,
@@ -49,6 +54,7 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
             at: r.at,
             invited_by: r.invited_by,
             expires_at: r.expires_at,
+            has_account: r.has_account != 0,
         })
         .collect();
     Ok(MembersPage {

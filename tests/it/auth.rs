@@ -531,3 +531,67 @@ async fn a_burst_of_guesses_is_checked_at_most_the_limit(app: TestApp) {
         429
     );
 }
+
+/// With room for one hash at a time, a burst of sign-ins gets `503` and `Retry-After` for what
+/// does not fit, at once; nothing it refused was counted against anyone, and the server serves
+/// the next sign-in normally.
+mod a_full_hashing_queue_answers_503 {
+    use crate::common::{client, spawn_app_with, Backend, TestApp, PASSWORD};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = spawn_app_with(Backend::Sqlite, &[("HASH_QUEUE_MAX", "1")]).await;
+        body(app.expect("sqlite app")).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = spawn_app_with(Backend::Postgres, &[("HASH_QUEUE_MAX", "1")]).await {
+            body(app).await;
+        }
+    }
+
+    async fn body(app: TestApp) {
+        app.seed_admin("admin@example.com").await;
+        let app = std::sync::Arc::new(app);
+        let burst: Vec<_> = (0..16)
+            .map(|i| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let email = format!("nobody{i}@example.com");
+                    let r = app.login(&client(), &email, "some password").await;
+                    (r.status, r.headers.get("retry-after").cloned())
+                })
+            })
+            .collect();
+        let mut replies = Vec::new();
+        for b in burst {
+            replies.push(b.await.expect("join"));
+        }
+        let busy: Vec<_> = replies.iter().filter(|(s, _)| *s == 503).collect();
+        let checked = replies.iter().filter(|(s, _)| *s == 401).count();
+        assert_eq!(busy.len() + checked, 16, "{replies:?}");
+        assert!(
+            !busy.is_empty(),
+            "a queue of one cannot take 16 at once: {replies:?}"
+        );
+        assert!(busy
+            .iter()
+            .all(|(_, h)| h.as_ref().is_some_and(|v| v == "1")));
+        // Only the checked attempts count against the address.
+        assert_eq!(
+            app.scalar(
+                "SELECT CAST(COALESCE(SUM(failures), 0) AS BIGINT) FROM auth_throttle WHERE key = 'ip:127.0.0.1'",
+                &[]
+            )
+            .await,
+            checked as i64
+        );
+        assert_eq!(
+            app.login(&client(), "admin@example.com", PASSWORD)
+                .await
+                .status,
+            200
+        );
+    }
+}

@@ -94,6 +94,87 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             ],
             [401, 400, 400, 400, 400, 400, 400, 400, 400],
         ),
+        (
+            "/api/invites/create",
+            vec![
+                ws(),
+                ("emails", "".into()),
+                ("role", "workspace_viewer".into()),
+            ],
+            [401, 403, 403, 400, 403, 400, 403, 403, 400],
+        ),
+        // Nobody is invited: those allowed get 404, the others 403 before anything is looked up.
+        (
+            "/api/invites/resend",
+            vec![ws(), ("email", "nobody@example.com".into())],
+            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+        ),
+        (
+            "/api/invites/cancel",
+            vec![ws(), ("email", "nobody@example.com".into())],
+            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+        ),
+        (
+            "/api/invites/link",
+            vec![ws(), ("email", "nobody@example.com".into())],
+            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+        ),
+        (
+            "/api/invites/lookup",
+            vec![("token", "0".repeat(64))],
+            [404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        // Without a link, only an account with a proven email answers its invitation; these
+        // accounts were made by Add User and the command line, so none is proven.
+        (
+            "/api/invites/accept",
+            vec![],
+            [401, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            "/api/invites/decline",
+            vec![],
+            [401, 403, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            "/api/invites/mine",
+            vec![],
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "/api/auth/identities",
+            vec![],
+            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "/api/auth/unlink",
+            vec![
+                ("issuer", "https://idp.example".into()),
+                ("subject", "nobody".into()),
+            ],
+            [401, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        // Account actions: the viewer is only in A, so managed by A's admin, the org admin
+        // and platform admins; the viewer themselves gets 409 (not on one's own account).
+        // Reactivating an active account and a too-short password change nothing.
+        (
+            "/api/users/reactivate",
+            vec![("user_id", ids.viewer_a.clone())],
+            [401, 409, 403, 200, 403, 200, 403, 403, 200],
+        ),
+        (
+            "/api/users/reset_password",
+            vec![
+                ("user_id", ids.viewer_a.clone()),
+                ("password", "short".into()),
+            ],
+            [401, 409, 403, 400, 403, 400, 403, 403, 400],
+        ),
+        (
+            "/api/users/deactivate",
+            vec![("user_id", "no-such-user".into())],
+            [401, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
         // Last: it ends each actor's session.
         (
             "/api/auth/logout",
@@ -193,4 +274,20 @@ async fn authorization_matrix(app: TestApp) {
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM workspace_members WHERE role <> 'workspace_viewer' AND user_id = $1", &[&ids.viewer_a]).await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM workspaces", &[]).await, 3);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pending_invites", &[])
+            .await,
+        0,
+        "no invitation was created by a refused or empty call"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM identities", &[]).await, 0);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE disabled_at IS NOT NULL OR must_change_password",
+            &[]
+        )
+        .await,
+        0,
+        "no account was deactivated or given a temporary password"
+    );
 }

@@ -254,6 +254,8 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request that never ends fails its test instead of stalling the whole run.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("client")
 }
@@ -434,6 +436,26 @@ impl TestApp {
                     q = q.bind(*a);
                 }
                 q.fetch_one(p).await.expect("scalar")
+            }
+        }
+    }
+
+    /// Runs a query returning a single text value (an id) with string arguments.
+    pub async fn scalar_text(&self, sql: &str, args: &[&str]) -> String {
+        match &self.db {
+            Db::Sqlite(p, _) => {
+                let mut q = sqlx::query_scalar::<_, String>(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(p).await.expect("scalar_text")
+            }
+            Db::Postgres(p) => {
+                let mut q = sqlx::query_scalar::<_, String>(sql);
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(p).await.expect("scalar_text")
             }
         }
     }

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod accounts;
 mod add_user;
 mod auth;
 mod authz;
@@ -16,3 +17,4 @@ mod read_cache;
 mod oidc;
 mod role_sync;
 mod scale_out;
+mod trust;

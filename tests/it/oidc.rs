@@ -492,7 +492,7 @@ async fn expired_invitation_is_refused(app: TestApp, idp: FakeIdp) {
         Signing::Good,
     )
     .await;
-    assert_eq!(to, "/auth/error?reason=invitation_expired&who=Admin");
+    assert_eq!(to, "/auth/error?reason=invitation_expired");
     assert_eq!(users(&app).await, 1);
     let page = client()
         .get(app.url(&to))
@@ -502,7 +502,29 @@ async fn expired_invitation_is_refused(app: TestApp, idp: FakeIdp) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Ask Admin to send it again"), "{page}");
+    assert!(
+        page.contains("Ask the person who invited you to send it again"),
+        "{page}"
+    );
+    // Nothing from the address but the reason code reaches the page.
+    let forged = client()
+        .get(app.url("/auth/error?reason=invitation_expired&who=Mallory%20at%20evil.example"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!forged.contains("Mallory"), "{forged}");
+    let unknown = client()
+        .get(app.url("/auth/error?reason=Call%20evil.example%20now"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!unknown.contains("evil.example"), "{unknown}");
 }
 
 with_idp!(state_mismatch_is_refused, state_mismatch_is_refused);

@@ -86,7 +86,16 @@ pub async fn with_password(
     let creds = users::find_credentials_by_email(&state.db, email).await?;
     let hash = creds.as_ref().and_then(|c| c.password_hash.clone());
     let has_hash = hash.is_some();
-    let ok = state.hasher.verify(password.to_string(), hash).await;
+    let ok = match state.hasher.verify(password.to_string(), hash).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            // Not checked, so not counted: both reservations are handed back.
+            for (key, max) in &limits {
+                throttle::release(&state.db, key, *max).await?;
+            }
+            return Err(busy.into());
+        }
+    };
     let reason = match (&creds, has_hash) {
         (None, _) => "unknown_email",
         (Some(_), false) => "no_password",
@@ -117,9 +126,10 @@ pub async fn with_password(
             "reason=disabled method=password".into(),
         )
         .await?;
-        return Err(AppError::Forbidden(
-            "This account is disabled; ask your admin",
-        ));
+        return Err(AppError::ForbiddenBecause {
+            code: "account_deactivated",
+            message: "This account is deactivated; ask your admin to reactivate it".into(),
+        });
     }
     if user.must_change_password && user.temp_password_expires_at.is_some_and(|t| t <= now()) {
         audit_login(
@@ -238,11 +248,18 @@ pub async fn change_password(caller: &Caller, current: &str, new: &str) -> Resul
     let creds = users::find_credentials_by_id(&state.db, &user.id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    if !state
+    let verified = match state
         .hasher
         .verify(current.to_string(), creds.password_hash)
         .await
     {
+        Ok(ok) => ok,
+        Err(busy) => {
+            throttle::release(&state.db, &key, max).await?;
+            return Err(busy.into());
+        }
+    };
+    if !verified {
         // The reservation stays: a wrong current password counts as a failure.
         return Err(AppError::invalid_field(
             "current_password",

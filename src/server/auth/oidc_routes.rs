@@ -2,10 +2,10 @@
 //! Every refusal ends on a clear page (`/auth/error?reason=…`) and an audit row, never a raw error.
 
 use super::oidc::{same_secret, Flow, VerifiedIdentity, FLOW_TTL_SECS};
-use crate::domain::{can, safe_return_to, Action, AuditAction, Target};
+use crate::domain::{safe_return_to, AuditAction};
 use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::identities::{self, LinkOutcome};
-use crate::server::db::invites::{self, AcceptOutcome, Acceptance, Grant};
+use crate::server::db::invites::{self, AcceptOutcome, Acceptance};
 use crate::server::db::now;
 use crate::server::db::users::{self, UserRow};
 use crate::server::tokens::token_hash;
@@ -40,7 +40,7 @@ pub enum Refusal {
     EmailNotVerified,
     DomainNotAllowed,
     NotInvited,
-    InvitationExpired { invited_by: Option<String> },
+    InvitationExpired,
     InvitationInvalid,
     InvitationForAnotherEmail,
     AccountExists,
@@ -60,7 +60,7 @@ impl Refusal {
             Refusal::EmailNotVerified => "email_not_verified",
             Refusal::DomainNotAllowed => "domain_not_allowed",
             Refusal::NotInvited => "not_invited",
-            Refusal::InvitationExpired { .. } => "invitation_expired",
+            Refusal::InvitationExpired => "invitation_expired",
             Refusal::InvitationInvalid => "invitation_invalid",
             Refusal::InvitationForAnotherEmail => "invitation_other_email",
             Refusal::AccountExists => "account_exists",
@@ -70,16 +70,10 @@ impl Refusal {
         }
     }
 
+    /// The page that explains it: its address carries the reason code and nothing else, so
+    /// that nobody can make the page show a text of their choosing.
     fn page(&self) -> Response {
-        let mut url = format!("/auth/error?reason={}", self.code());
-        if let Refusal::InvitationExpired {
-            invited_by: Some(who),
-        } = self
-        {
-            url.push_str("&who=");
-            url.push_str(&crate::server::percent::encode(who));
-        }
-        Redirect::to(&url).into_response()
+        Redirect::to(&format!("/auth/error?reason={}", self.code())).into_response()
     }
 }
 
@@ -384,53 +378,19 @@ async fn first_sign_in(
         return signed_up_meanwhile(state, id, Refusal::NotInvited, "").await;
     };
     if invitation.expires_at <= now() {
-        let invited_by = invitation
-            .inviter_name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .or(invitation.inviter_email.clone());
-        return refused(Refusal::InvitationExpired { invited_by }, "");
+        return refused(Refusal::InvitationExpired, "");
     }
 
-    // Re-check that each inviter may still grant what they offered.
-    let mut grants = Vec::new();
-    let mut skipped = Vec::new();
-    for row in invites::workspaces_of(db, &email).await? {
-        let target = Target::Workspace {
-            workspace_id: &row.workspace_id,
-            org_id: &row.org_id,
-        };
-        if inviter_may(state, row.invited_by_user_id.as_deref(), |actor| {
-            can(actor, Action::Invite, target)
-        })
-        .await?
-        {
-            grants.push(Grant {
-                workspace_id: row.workspace_id,
-                role: row.workspace_role,
-                invited_by: row.invited_by_user_id,
-            });
-        } else {
-            skipped.push(row.workspace_id);
-        }
-    }
-    let platform_role = match invitation.platform_role {
-        Some(r) => {
-            let inviter = invites::inviter_of(db, &email).await?;
-            inviter_may(state, inviter.as_deref(), |actor| actor.is_platform_admin())
-                .await?
-                .then_some(r)
-        }
-        None => None,
-    };
+    // Each inviter must still be allowed to grant what they offered.
+    let checked = crate::server::invites::still_grantable(state, &invitation).await?;
     let acceptance = Acceptance {
         email: &email,
         name: &id.name,
         issuer: &id.issuer,
         subject: &id.subject,
-        grants: &grants,
-        platform_role,
-        skipped: &skipped,
+        grants: &checked.grants,
+        platform_role: checked.platform_role,
+        skipped: &checked.skipped,
         ip,
     };
     match invites::accept(db, &acceptance).await {
@@ -442,23 +402,5 @@ async fn first_sign_in(
             signed_up_meanwhile(state, id, Refusal::AccountExists, "email taken meanwhile").await
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Does the inviter (still) pass `check`? An invitation without an inviter was created from
-/// the command line (`bootstrap-admin`) by the operator of the instance.
-async fn inviter_may(
-    state: &AppState,
-    inviter_id: Option<&str>,
-    check: impl Fn(&crate::domain::Actor) -> bool,
-) -> Result<bool, AppError> {
-    let Some(inviter_id) = inviter_id else {
-        return Ok(true);
-    };
-    match users::find_by_id(&state.db, inviter_id).await? {
-        Some(inviter) if inviter.disabled_at.is_none() => {
-            Ok(check(&users::load_actor(&state.db, &inviter).await?))
-        }
-        _ => Ok(false),
     }
 }

@@ -18,6 +18,9 @@ pub enum HashError {
     Hash(String),
     #[error("password hashing task failed")]
     Join,
+    /// Every hashing thread is busy and the queue is full: try again shortly (503).
+    #[error("too many sign-ins at once")]
+    Busy,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -25,15 +28,23 @@ type Job = Box<dyn FnOnce() + Send>;
 /// Hashes on a pool of its own, one thread per core: at most that many hashes run at once, off
 /// the async runtime, and memory stays bounded (each thread reuses its ~19 MiB, see [`MEMORY`];
 /// tokio's blocking pool would grow to hundreds of threads, each with its own).
+///
+/// The queue is bounded: past `capacity` jobs waiting or running, a request is refused at once
+/// ([`HashError::Busy`], a 503) instead of waiting behind minutes of work, and a job whose
+/// requester has gone (a closed connection) is dropped without hashing.
 #[derive(Clone)]
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
+    /// Jobs queued or running, and how many may be.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    capacity: usize,
     /// Verified against when the email is unknown, so both answers take the same time.
     dummy_hash: Arc<str>,
 }
 
 impl Hasher {
-    pub async fn new() -> Result<Hasher, HashError> {
+    /// A hasher with one thread per core and room for `capacity` jobs queued or running.
+    pub async fn new(capacity: usize) -> Result<Hasher, HashError> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -61,6 +72,8 @@ impl Hasher {
         }
         let mut hasher = Hasher {
             jobs,
+            in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            capacity: capacity.max(1),
             dummy_hash: Arc::from(""),
         };
         hasher.dummy_hash = hasher
@@ -74,10 +87,30 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        use std::sync::atomic::Ordering;
+        // Taken before queueing and given back when the job ends (or is dropped unrun).
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+        impl Drop for Slot {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
+        let slot = Slot(self.in_flight.clone());
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {
-                let _ = tx.send(work());
+                // The requester went away while the job waited: nobody would read the answer.
+                if tx.is_closed() {
+                    return;
+                }
+                let answer = work();
+                // Freed before answering, so that whoever is answered finds the slot free.
+                drop(slot);
+                let _ = tx.send(answer);
             }))
             .map_err(|_| HashError::Join)?;
         rx.await.map_err(|_| HashError::Join)
@@ -88,15 +121,16 @@ impl Hasher {
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none, so an
-    /// unknown account costs the same time as a wrong password.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
+    /// unknown account costs the same time as a wrong password. `Err` only when the password
+    /// could not be checked at all (the queue is full).
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = self
-            .run(move || verify_blocking(&password, &hash))
-            .await
-            .unwrap_or(false);
-        ok && known
+        match self.run(move || verify_blocking(&password, &hash)).await {
+            Ok(ok) => Ok(ok && known),
+            Err(HashError::Busy) => Err(HashError::Busy),
+            Err(_) => Ok(false),
+        }
     }
 }
 
@@ -199,20 +233,88 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let hasher = Hasher::new().await.unwrap();
+        let hasher = Hasher::new(8).await.unwrap();
         let hash = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            hasher
-                .verify("correct horse battery".into(), Some(hash.clone()))
-                .await
+        let verify = |p: &str, h: Option<String>| hasher.verify(p.into(), h);
+        assert!(verify("correct horse battery", Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("wrong horse battery", Some(hash)).await.unwrap());
+        assert!(!verify("anything", None).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_frees_its_slots() {
+        let hasher = Hasher::new(2).await.unwrap();
+        let burst: Vec<_> = (0..12)
+            .map(|_| {
+                let h = hasher.clone();
+                tokio::spawn(async move { h.hash("a burst of hashes".into()).await })
+            })
+            .collect();
+        let mut done = 0;
+        let mut busy = 0;
+        for job in burst {
+            match job.await.unwrap() {
+                Ok(_) => done += 1,
+                Err(HashError::Busy) => busy += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(done >= 2 && busy >= 1, "done {done}, busy {busy}");
+        assert_eq!(done + busy, 12);
+        // Every slot came back: the queue takes work again.
+        assert!(hasher.hash("after the burst".into()).await.is_ok());
+        assert_eq!(
+            hasher.in_flight.load(std::sync::atomic::Ordering::Acquire),
+            0
         );
-        assert!(
-            !hasher
-                .verify("wrong horse battery".into(), Some(hash))
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_requester_left_is_not_run() {
+        let hasher = Hasher::new(64).await.unwrap();
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Occupy every thread, then queue jobs and abandon them.
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        let blockers: Vec<_> = (0..cores)
+            .map(|_| {
+                let (h, gate) = (hasher.clone(), gate.clone());
+                tokio::spawn(async move {
+                    h.run(move || {
+                        let _ = gate.lock().map(|g| g.recv());
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for _ in 0..4 {
+            let (h, ran) = (hasher.clone(), ran.clone());
+            let abandoned = tokio::spawn(async move {
+                h.run(move || {
+                    ran.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                })
                 .await
-        );
-        assert!(!hasher.verify("anything".into(), None).await);
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            abandoned.abort();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for _ in 0..cores {
+            release.send(()).unwrap();
+        }
+        for b in blockers {
+            b.await.unwrap().unwrap();
+        }
+        // A job queued after them runs, so they have all been taken off the queue by now.
+        hasher.run(|| ()).await.unwrap();
+        assert_eq!(ran.load(std::sync::atomic::Ordering::Acquire), 0);
     }
 
     /// Our hashes are standard PHC strings: the argon2 crate's own verifier accepts them, and

@@ -70,6 +70,13 @@ pub async fn link(
             .bind(now())
             .execute(&mut *tx)
             .await?;
+        // Linked with the account's own (verified) email: the email is proven.
+        sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3")
+            .bind(now())
+            .bind(user_id)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
         audit_query!(audit).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(LinkOutcome::Linked)

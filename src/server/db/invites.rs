@@ -15,8 +15,11 @@ pub enum InviteOutcome {
     Updated,
     /// The email belongs to a user who already is a member of every requested workspace.
     AlreadyMember,
-    /// The email belongs to a user: the membership was added directly.
+    /// The email belongs to an account the inviter manages: the membership was added directly.
     Added,
+    /// The email belongs to an account the inviter does not manage: a pending invitation that
+    /// its owner accepts (or declines) while signed in.
+    AccountInvited,
 }
 
 pub struct NewInvite<'a> {
@@ -31,10 +34,13 @@ pub struct NewInvite<'a> {
     /// `None` when email is off.
     pub mail: Option<&'a OutboxMail>,
     pub ip: &'a str,
+    /// Whether the inviter manages an account that already has this email, decided by
+    /// [`crate::domain::manages`] on its roles as read inside the invitation's transaction.
+    pub manages: &'a (dyn Fn(&crate::domain::AccountScope) -> bool + Send + Sync),
 }
 
 /// Invites one email in one transaction (invitation, workspace rows, outbox row, audit), or adds
-/// the memberships directly when the email already belongs to a user.
+/// the memberships directly when the email belongs to an account the inviter manages.
 pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome> {
     let at = now();
     let audit = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
@@ -51,31 +57,65 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
             .bind(new.email)
             .fetch_optional(&mut *tx)
             .await?;
+        // The workspaces the invitation is about: those the account is not in yet.
+        let mut workspace_ids: Vec<&String> = new.workspace_ids.iter().collect();
+        let mut account_invited = false;
         if let Some(user_id) = user_id {
-            let mut added = 0;
-            for ws in new.workspace_ids {
-                let inserted = sqlx::query(
-                    "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
-                     VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $4, $5, $6) ON CONFLICT (workspace_id, user_id) DO NOTHING",
-                )
-                .bind(ws)
+            let rows: Vec<super::users::ScopeRow> = sqlx::query_as(super::users::ACCOUNT_SCOPE_SQL)
                 .bind(&user_id)
-                .bind(new.role.as_str())
-                .bind(RoleSource::Invite.as_str())
-                .bind(new.inviter_id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted > 0 {
-                    added += 1;
-                    audit_query!(&audit(crate::domain::AuditAction::MembershipAdded, Some(ws), format!("role={} source=invite", new.role)))
+                .fetch_all(&mut *tx)
+                .await?;
+            let scope = super::users::scope_from_rows(rows)?;
+            workspace_ids.retain(|ws| !scope.workspaces.iter().any(|(id, _)| id == *ws));
+            if workspace_ids.is_empty() {
+                return Ok(InviteOutcome::AlreadyMember);
+            }
+            if !(new.manages)(&scope) {
+                // Not the inviter's to add: the account's owner accepts or declines.
+                account_invited = true;
+            } else {
+                for ws in &workspace_ids {
+                    let inserted = sqlx::query(
+                        "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
+                         VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $4, $5, $6) \
+                         ON CONFLICT (workspace_id, user_id) DO NOTHING",
+                    )
+                    .bind(*ws)
+                    .bind(&user_id)
+                    .bind(new.role.as_str())
+                    .bind(RoleSource::Invite.as_str())
+                    .bind(new.inviter_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if inserted == 0 {
+                        continue;
+                    }
+                    audit_query!(&audit(AuditAction::MembershipAdded, Some(ws), format!("role={} source=invite", new.role)))
                         .execute(&mut *tx)
                         .await?;
                 }
+                if let Some(role) = new.platform_role {
+                    // Only a platform admin offers a platform role; it never lowers one.
+                    let raised = sqlx::query(
+                        "UPDATE users SET platform_role = $1 WHERE id = $2 \
+                         AND (platform_role IS NULL OR ($1 = 'platform_admin' AND platform_role <> 'platform_admin'))",
+                    )
+                    .bind(role.as_str())
+                    .bind(&user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if raised > 0 {
+                        audit_query!(&audit(AuditAction::AuthzChange, None, format!("platform_role={role} source=invite")))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                return Ok(InviteOutcome::Added);
             }
-            tx.commit().await?;
-            return Ok(if added > 0 { InviteOutcome::Added } else { InviteOutcome::AlreadyMember });
         }
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pending_invites WHERE email = $1")
             .bind(new.email)
@@ -101,7 +141,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
         .bind(if new.mail.is_some() { 1_i32 } else { 0_i32 })
         .execute(&mut *tx)
         .await?;
-        for ws in new.workspace_ids {
+        for ws in workspace_ids {
             sqlx::query(
                 "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = excluded.workspace_role, \
@@ -125,7 +165,11 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
             outbox_query!(mail).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(if existing > 0 { InviteOutcome::Updated } else { InviteOutcome::Invited })
+        Ok(match (account_invited, existing > 0) {
+            (true, _) => InviteOutcome::AccountInvited,
+            (false, true) => InviteOutcome::Updated,
+            (false, false) => InviteOutcome::Invited,
+        })
     })
 }
 
@@ -343,7 +387,11 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
         if deleted == 0 {
             return Ok(AcceptOutcome::Gone);
         }
-        sqlx::query("INSERT INTO users (id, email, name, platform_role, created_at) VALUES ($1, $2, $3, $4, $5)")
+        // The identity provider verified the email, and it is the invitation's: proven.
+        sqlx::query(
+            "INSERT INTO users (id, email, name, platform_role, created_at, email_verified_at, last_sign_in_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5)",
+        )
             .bind(&user_id)
             .bind(a.email)
             .bind(a.name)
@@ -394,6 +442,120 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
             session_version: 1,
             disabled_at: None,
         }))
+    })
+}
+
+/// An existing account accepting the invitation addressed to its email, signed in.
+pub struct AccountAcceptance<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub grants: &'a [Grant],
+    pub platform_role: Option<PlatformRole>,
+    pub skipped: &'a [String],
+    pub ip: &'a str,
+}
+
+/// Accepts an invitation for an existing account in one transaction: deletes it first (so that
+/// of two racing acceptances exactly one proceeds), then adds the memberships (a membership the
+/// account already has keeps its role), raises the platform role when one is offered (never
+/// lowers it), marks the email proven, and audits. Returns the workspaces joined, or `None`
+/// when the invitation is gone (accepted, declined or cancelled meanwhile, or expired).
+pub async fn accept_for_account(
+    db: &Db,
+    a: &AccountAcceptance<'_>,
+) -> DbResult<Option<Vec<String>>> {
+    let at = now();
+    let ev = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
+        actor_user_id: Some(a.user_id.to_string()),
+        action,
+        target: Some(a.email.to_string()),
+        workspace_id: ws.cloned(),
+        ip: Some(a.ip.to_string()),
+        detail: Some(detail),
+    };
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let still_invited: Vec<String> =
+            sqlx::query_scalar("SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1")
+                .bind(a.email)
+                .fetch_all(&mut *tx)
+                .await?;
+        let deleted = sqlx::query("DELETE FROM pending_invites WHERE email = $1 AND expires_at > $2")
+            .bind(a.email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(None);
+        }
+        let mut joined = Vec::new();
+        for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
+            let inserted = sqlx::query(
+                "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
+                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, 'invite', $4, $5) \
+                 ON CONFLICT (workspace_id, user_id) DO NOTHING",
+            )
+            .bind(&g.workspace_id)
+            .bind(a.user_id)
+            .bind(g.role.as_str())
+            .bind(g.invited_by.as_deref())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted > 0 {
+                joined.push(g.workspace_id.clone());
+                audit_query!(&ev(AuditAction::InviteAccepted, Some(&g.workspace_id), format!("role={} method=signed_in", g.role)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for ws in a.skipped {
+            audit_query!(&ev(AuditAction::InviteRowSkipped, Some(ws), "the inviter may no longer grant this role".into()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(role) = a.platform_role {
+            let raised = sqlx::query(
+                "UPDATE users SET platform_role = $1 WHERE id = $2 \
+                 AND (platform_role IS NULL OR ($1 = 'platform_admin' AND platform_role <> 'platform_admin'))",
+            )
+            .bind(role.as_str())
+            .bind(a.user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if raised > 0 {
+                audit_query!(&ev(AuditAction::InviteAccepted, None, format!("platform_role={role}"))).execute(&mut *tx).await?;
+            }
+        }
+        sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(a.user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(joined))
+    })
+}
+
+/// Removes the invitation addressed to `email` (every workspace row), as its recipient's
+/// answer. Returns false when there was none.
+pub async fn decline(db: &Db, email: &str, audit: &AuditEvent) -> DbResult<bool> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let deleted = sqlx::query("DELETE FROM pending_invites WHERE email = $1")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
     })
 }
 

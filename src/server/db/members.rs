@@ -24,6 +24,10 @@ pub struct MemberRow {
     /// Where the row sorts: see [`Cursor`].
     pub sort_key: String,
     pub kind: i64,
+    /// 1 for an invitation whose email already belongs to an account (and for members).
+    pub has_account: i64,
+    /// Members: when their account was deactivated.
+    pub disabled_at: Option<i64>,
 }
 
 /// Where a page of the members list starts: just after the row with this sort key. Rows are
@@ -161,7 +165,7 @@ async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
     };
     let member_cols = "m.user_id AS user_id, m.email AS email, u.name AS name, m.role AS role, \
          m.role_source AS role_source, m.joined_at AS at, CAST(NULL AS TEXT) AS invited_by, \
-         CAST(NULL AS BIGINT) AS expires_at";
+         CAST(NULL AS BIGINT) AS expires_at, CAST(1 AS BIGINT) AS has_account, u.disabled_at AS disabled_at";
     let members_by_email = format!(
         "SELECT {member_cols}, m.email AS sort_key, CAST({MEMBER} AS BIGINT) AS kind \
          FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1{}{}",
@@ -183,7 +187,10 @@ async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
     let invitations = format!(
         "SELECT CAST(NULL AS TEXT) AS user_id, iw.email AS email, '' AS name, iw.workspace_role AS role, \
          'invite' AS role_source, i.invited_at AS at, inviter.email AS invited_by, \
-         i.expires_at AS expires_at, iw.email AS sort_key, CAST({INVITATION} AS BIGINT) AS kind \
+         i.expires_at AS expires_at, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM users x WHERE x.email = iw.email) THEN 1 ELSE 0 END AS BIGINT) AS has_account, \
+         CAST(NULL AS BIGINT) AS disabled_at, \
+         iw.email AS sort_key, CAST({INVITATION} AS BIGINT) AS kind \
          FROM pending_invite_workspaces iw JOIN pending_invites i ON i.email = iw.email \
          LEFT JOIN users inviter ON inviter.id = iw.invited_by_user_id \
          WHERE iw.workspace_id = $1{}{expiry}{}",
@@ -226,7 +233,7 @@ async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
     // The page comes back as one JSON array in one row: the SQLite driver hands rows over one
     // by one between threads, which cost more than the query itself.
     const COLUMNS: &str =
-        "user_id, email, name, role, role_source, at, invited_by, expires_at, sort_key, kind";
+        "user_id, email, name, role, role_source, at, invited_by, expires_at, sort_key, kind, has_account, disabled_at";
     let page = match db {
         Db::Sqlite(..) => super::sqlite::json_rows(COLUMNS, &page),
         Db::Postgres(_) => super::postgres::json_rows(COLUMNS, &page),

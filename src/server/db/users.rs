@@ -3,7 +3,7 @@
 use super::audit::{audit_query, AuditEvent};
 use super::BeginWrite;
 use super::{is_unique_violation, new_id, now, with_pool, Db, DbResult};
-use crate::domain::{Actor, OrgRole, PlatformRole, RoleSource, WorkspaceRole};
+use crate::domain::{AccountScope, Actor, OrgRole, PlatformRole, RoleSource, WorkspaceRole};
 
 /// A user as every request sees them (also carried, read-only, in a loaded session's record).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -110,6 +110,57 @@ pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
         }
     }
     Ok(actor)
+}
+
+/// Every role of an account, one row per role: `kind` is `p`latform, `o`rganization (id, role)
+/// or `w`orkspace (id, its organization). Also run inside write transactions, which is why it
+/// is a statement rather than a function.
+pub(super) const ACCOUNT_SCOPE_SQL: &str =
+    "SELECT 'p' AS kind, platform_role AS a, CAST(NULL AS TEXT) AS b FROM users WHERE id = $1 AND platform_role IS NOT NULL \
+     UNION ALL SELECT 'o', org_id, role FROM org_members WHERE user_id = $1 \
+     UNION ALL SELECT 'w', m.workspace_id, w.org_id FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
+     WHERE m.user_id = $1";
+
+pub(super) type ScopeRow = (String, Option<String>, Option<String>);
+
+/// The [`AccountScope`] from the rows of [`ACCOUNT_SCOPE_SQL`]; a role Roster does not know is
+/// a decode error (a dropped role could make an account look manageable).
+pub(super) fn scope_from_rows(rows: Vec<ScopeRow>) -> DbResult<AccountScope> {
+    let unknown = |e: crate::domain::roles::UnknownRole| sqlx::Error::Decode(Box::new(e));
+    let missing = || sqlx::Error::Decode("account scope: a NULL where a value belongs".into());
+    let mut scope = AccountScope::default();
+    for (kind, a, b) in rows {
+        let a = a.ok_or_else(missing)?;
+        match kind.as_str() {
+            "p" => scope.platform_role = Some(a.parse::<PlatformRole>().map_err(unknown)?),
+            "o" => scope.org_roles.push((
+                a,
+                b.ok_or_else(missing)?.parse::<OrgRole>().map_err(unknown)?,
+            )),
+            _ => scope.workspaces.push((a, b.ok_or_else(missing)?)),
+        }
+    }
+    Ok(scope)
+}
+
+/// Every role `user_id` holds, for [`crate::domain::manages`].
+pub async fn account_scope(db: &Db, user_id: &str) -> DbResult<AccountScope> {
+    let rows: Vec<ScopeRow> = with_pool!(db, p => sqlx::query_as(ACCOUNT_SCOPE_SQL)
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?;
+    scope_from_rows(rows)
+}
+
+/// Has the account proven that its email is its own (see migration 0003)?
+pub async fn email_proven(db: &Db, user_id: &str) -> DbResult<bool> {
+    let at: Option<Option<i64>> = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT email_verified_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(at.flatten().is_some())
 }
 
 /// A new password-holding user and their first workspace membership, written at once.
@@ -349,5 +400,133 @@ pub async fn set_platform_role(
         ev.detail = Some(format!("platform_role={}", role.map(|r| r.as_str()).unwrap_or("none")));
         audit_query!(&ev).execute(&mut *tx).await?;
         tx.commit().await
+    })
+}
+
+/// What an action on an account did, decided inside its transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    Done {
+        /// Whether the account had a password before (a reset of a Google-only account adds
+        /// password sign-in).
+        had_password: bool,
+    },
+    NotFound,
+    /// The caller does not manage the account (as its roles stand inside the transaction).
+    NotManaged,
+    /// Refused: it would leave the instance without an active platform admin.
+    LastPlatformAdmin,
+    /// Already in the state asked for: nothing written.
+    Unchanged,
+}
+
+/// Locks every active platform admin's row for the rest of the transaction (an UPDATE takes row
+/// locks on PostgreSQL; SQLite's write lock is already held), so that two admins deactivating
+/// each other cannot both pass the last-admin check.
+const LOCK_PLATFORM_ADMINS: &str = "UPDATE users SET session_version = session_version \
+     WHERE platform_role = 'platform_admin' AND disabled_at IS NULL";
+const ACTIVE_PLATFORM_ADMINS: &str =
+    "SELECT COUNT(*) FROM users WHERE platform_role = 'platform_admin' AND disabled_at IS NULL";
+
+/// Reads the account inside the transaction `$tx` and returns early from the enclosing function
+/// unless it exists and `$manages` holds on its roles. Evaluates to
+/// `(platform_role, disabled_at, has_password)`.
+macro_rules! managed_account {
+    ($tx:ident, $user_id:expr, $manages:expr) => {{
+        let row: Option<(Option<PlatformRole>, Option<i64>, bool)> = sqlx::query_as(
+            "SELECT platform_role, disabled_at, password_hash IS NOT NULL FROM users WHERE id = $1",
+        )
+        .bind($user_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(AccountChange::NotFound);
+        };
+        let rows: Vec<ScopeRow> = sqlx::query_as(ACCOUNT_SCOPE_SQL)
+            .bind($user_id)
+            .fetch_all(&mut *$tx)
+            .await?;
+        if !($manages)(&scope_from_rows(rows)?) {
+            return Ok(AccountChange::NotManaged);
+        }
+        row
+    }};
+}
+
+/// Deactivates (`true`) or reactivates an account the caller manages, with its audit row.
+/// Deactivation stamps `disabled_at`, bumps `session_version` and deletes the account's
+/// sessions, so every session ends at once on every instance; the last active platform admin
+/// is refused.
+pub async fn set_deactivated(
+    db: &Db,
+    user_id: &str,
+    deactivate: bool,
+    manages: &(dyn Fn(&AccountScope) -> bool + Send + Sync),
+    audit: &AuditEvent,
+) -> DbResult<AccountChange> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let (platform_role, disabled_at, had_password) = managed_account!(tx, user_id, manages);
+        if deactivate == disabled_at.is_some() {
+            return Ok(AccountChange::Unchanged);
+        }
+        if deactivate {
+            if platform_role == Some(PlatformRole::PlatformAdmin) {
+                sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
+                let admins: i64 = sqlx::query_scalar(ACTIVE_PLATFORM_ADMINS).fetch_one(&mut *tx).await?;
+                if admins <= 1 {
+                    return Ok(AccountChange::LastPlatformAdmin);
+                }
+            }
+            sqlx::query("UPDATE users SET disabled_at = $1, session_version = session_version + 1 WHERE id = $2")
+                .bind(now())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AccountChange::Done { had_password })
+    })
+}
+
+/// Gives an account the caller manages a new temporary password (`must_change_password`, valid
+/// until `temp_password_expires_at`) and ends every session of it, with its audit row.
+pub async fn reset_password(
+    db: &Db,
+    user_id: &str,
+    password_hash: &str,
+    temp_password_expires_at: i64,
+    manages: &(dyn Fn(&AccountScope) -> bool + Send + Sync),
+    audit: &AuditEvent,
+) -> DbResult<AccountChange> {
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let (_, _, had_password) = managed_account!(tx, user_id, manages);
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = TRUE, temp_password_expires_at = $2, \
+             session_version = session_version + 1 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(temp_password_expires_at)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AccountChange::Done { had_password })
     })
 }
