@@ -103,9 +103,10 @@ pub fn InviteDialog(
                             <Show when=move || may_grant_platform>
                                 <label>"Platform role"
                                     <select on:change=move |ev| platform_role.set(event_target_value(&ev))>
-                                        <option value="">"None"</option>
+                                        <option value="">"None (an offer already made stays)"</option>
                                         <option value=PlatformRole::PlatformOperator.as_str()>"Platform operator"</option>
                                         <option value=PlatformRole::PlatformAdmin.as_str()>"Platform admin"</option>
+                                        <option value="none">"Take back an offered platform role"</option>
                                     </select>
                                 </label>
                             </Show>

@@ -19,6 +19,7 @@ fn explain(reason: &str) -> (&'static str, &'static str) {
         "stale" => ("This sign-in link is stale", "This sign-in attempt expired or was already used. Start again."),
         "not_configured" => ("Google sign-in is off", "This Roster is not configured for Google sign-in. Sign in with your password."),
         "link_email_mismatch" => ("Different email", "The Google account's verified email must be the same as your Roster email to link it."),
+        "rate_limited" => ("Too many sign-in attempts", "Too many sign-ins were started from your network without finishing. Wait a few minutes, then try again."),
         "linked_elsewhere" => ("Already linked", "This Google account is already linked to another Roster account."),
         _ => ("Sign-in failed", "Something went wrong during sign-in. Try again."),
     }

@@ -24,6 +24,8 @@ pub struct Config {
     pub login_max_failures_per_ip: i64,
     /// Password hashes queued or running at once; past it, sign-ins get a 503 with Retry-After.
     pub hash_queue_max: usize,
+    /// Google sign-ins an address may start per 10 minutes without finishing them.
+    pub oidc_starts_per_ip: i64,
     pub login_lockout: Duration,
     pub max_body_bytes: usize,
     /// How many proxies in front of Roster append to `X-Forwarded-For`: the client address is
@@ -396,6 +398,7 @@ impl Config {
             )?,
             login_max_failures_per_ip: number(lookup, "LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000)?,
             hash_queue_max: number(lookup, "HASH_QUEUE_MAX", 64, 1, 10_000)? as usize,
+            oidc_starts_per_ip: number(lookup, "OIDC_STARTS_PER_IP", 60, 1, 100_000)?,
             login_lockout: Duration::from_secs(
                 number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60,
             ),

@@ -220,16 +220,28 @@ async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     }
     if is_cross_site(req.headers(), state.config.public_origin()) {
-        let ev = AuditEvent {
-            action: crate::domain::AuditAction::CsrfRefused,
-            target: Some(req.uri().path().to_string()),
-            ip: Some(request_ip(&req, state.config.trusted_proxy_hops)),
-            actor_user_id: None,
-            workspace_id: None,
-            detail: None,
-        };
-        if let Err(e) = db::audit::record(&state.db, &ev).await {
-            tracing::error!(error = %e, "could not audit a refused cross-site request");
+        // Anyone can send these: the first of each minute from an address is audited at once,
+        // the rest only counted (the sweep records each minute's count as one row).
+        let ip = request_ip(&req, state.config.trusted_proxy_hops);
+        let key = db::throttle::cross_site_key(&ip, db::now());
+        match db::throttle::count(&state.db, &key).await {
+            Ok(1) => {
+                let ev = AuditEvent {
+                    action: crate::domain::AuditAction::CsrfRefused,
+                    target: Some(req.uri().path().to_string()),
+                    ip: Some(ip),
+                    actor_user_id: None,
+                    workspace_id: None,
+                    detail: Some(
+                        "first of this minute from this address; the rest are counted".into(),
+                    ),
+                };
+                if let Err(e) = db::audit::record(&state.db, &ev).await {
+                    tracing::error!(error = %e, "could not audit a refused cross-site request");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not count a refused cross-site request"),
         }
         return AppError::Forbidden("cross-site request refused").into_response();
     }
@@ -344,7 +356,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-    let cleanup = tokio::spawn(session::sweep_expired(state.db.clone()));
+    let cleanup = tokio::spawn(crate::server::sweep::run(state.db.clone()));
     let mail_sender = start_mail_sender(&state)?;
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();

@@ -8,7 +8,7 @@ use crate::domain::{
 use crate::model::invites::{Accepted, InvitationView, InviteResult, InviteResultKind, Invited};
 use crate::server::auth::Caller;
 use crate::server::db::invites::{
-    self, AccountAcceptance, InvitationRow, InviteOutcome, NewInvite,
+    self, AccountAcceptance, InvitationRow, InviteOutcome, NewInvite, PlatformGrant, Renewal,
 };
 use crate::server::db::users;
 use crate::server::db::{now, throttle, workspaces, Db};
@@ -83,21 +83,34 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
         workspace_ids.push(ws.id);
         names.push(ws.name);
     }
+    // Empty keeps an invitation's platform role as its granter made it; `none` takes it back.
     let platform_role = match req.platform_role.trim() {
-        "" => None,
+        "" => PlatformGrant::Keep,
         raw => {
-            let r: PlatformRole = raw.parse().map_err(|_| {
-                AppError::invalid_field(
-                    "platform_role",
-                    "choose platform_admin or platform_operator",
-                )
-            })?;
-            if !can_grant(caller.actor().await?, Grant::Platform(r), Target::Platform) {
+            let grant = match raw {
+                "none" => PlatformGrant::Clear,
+                raw => PlatformGrant::Set(raw.parse().map_err(|_| {
+                    AppError::invalid_field(
+                        "platform_role",
+                        "choose platform_admin, platform_operator or none",
+                    )
+                })?),
+            };
+            let any = PlatformRole::PlatformOperator;
+            let role = match grant {
+                PlatformGrant::Set(r) => r,
+                _ => any,
+            };
+            if !can_grant(
+                caller.actor().await?,
+                Grant::Platform(role),
+                Target::Platform,
+            ) {
                 return Err(AppError::Forbidden(
                     "only platform admins grant platform roles",
                 ));
             }
-            Some(r)
+            grant
         }
     };
     let emails = split_emails(&req.emails);
@@ -231,11 +244,37 @@ pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<
         .smtp_url
         .as_ref()
         .map(|_| invitation_mail(&email, &inviter_name(caller), &names, expires_at));
+    // Renewed: only what this caller could grant. A row another admin made in a workspace
+    // this caller does not administer, or a platform role, keeps its own expiry.
+    let actor = caller.actor().await?;
+    let renewable: Vec<String> = invites::workspaces_of(db, &email)
+        .await?
+        .into_iter()
+        .filter(|row| {
+            let target = Target::Workspace {
+                workspace_id: &row.workspace_id,
+                org_id: &row.org_id,
+            };
+            can(actor, Action::Invite, target)
+                && can_grant(actor, Grant::Workspace(row.workspace_role), target)
+        })
+        .map(|row| row.workspace_id)
+        .collect();
+    let renewal = Renewal {
+        expires_at,
+        workspace_ids: &renewable,
+        platform_role: actor.is_platform_admin(),
+    };
     let (_unsent_token, hash) = new_token();
     let mut ev = caller.audit(AuditAction::InviteResent);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id);
-    rotate_or_404(db, &email, &hash, Some(expires_at), mail.as_ref(), &ev).await?;
+    ev.detail = Some(format!(
+        "renewed_workspaces={} renewed_platform_role={}",
+        renewable.len(),
+        renewal.platform_role
+    ));
+    rotate_or_404(db, &email, &hash, Some(&renewal), mail.as_ref(), &ev).await?;
     caller.state.mail_wakeup.notify_one();
     Ok(expires_at)
 }
@@ -244,11 +283,11 @@ async fn rotate_or_404(
     db: &Db,
     email: &str,
     hash: &str,
-    expires_at: Option<i64>,
+    renewal: Option<&Renewal<'_>>,
     mail: Option<&crate::server::db::outbox::OutboxMail>,
     ev: &crate::server::db::audit::AuditEvent,
 ) -> Result<(), AppError> {
-    if invites::rotate(db, email, hash, expires_at, mail, ev).await? {
+    if invites::rotate(db, email, hash, renewal, mail, ev).await? {
         Ok(())
     } else {
         Err(AppError::NotFound("no pending invitation for this email"))
@@ -260,7 +299,16 @@ pub async fn cancel(caller: &Caller, workspace_id: &str, email: &str) -> Result<
     let mut ev = caller.audit(AuditAction::InviteCancelled);
     ev.target = Some(email.clone());
     ev.workspace_id = Some(ws_id.clone());
-    if !invites::cancel(&caller.state.db, &email, &ws_id, &ev).await? {
+    let may_remove_platform_grant = caller.actor().await?.is_platform_admin();
+    if !invites::cancel(
+        &caller.state.db,
+        &email,
+        &ws_id,
+        may_remove_platform_grant,
+        &ev,
+    )
+    .await?
+    {
         return Err(AppError::NotFound(
             "no pending invitation for this email in this workspace",
         ));
@@ -438,9 +486,15 @@ pub async fn still_grantable(
 ) -> Result<StillGrantable, AppError> {
     let db = &state.db;
     let rows = invites::workspaces_of(db, &invitation.email).await?;
+    let at = now();
     let mut grants = Vec::new();
     let mut skipped = Vec::new();
     for row in &rows {
+        // Each row holds until its own expiry (a Resend renews only what its sender could grant).
+        if row.expires_at <= at {
+            skipped.push(row.workspace_id.clone());
+            continue;
+        }
         let target = Target::Workspace {
             workspace_id: &row.workspace_id,
             org_id: &row.org_id,
@@ -460,14 +514,24 @@ pub async fn still_grantable(
             skipped.push(row.workspace_id.clone());
         }
     }
-    let platform_role = match invitation.platform_role {
-        Some(r) => {
-            let inviter = invites::inviter_of(db, &invitation.email).await?;
-            inviter_may(state, inviter.as_deref(), |actor| actor.is_platform_admin())
+    // The platform role holds until its own expiry, and only while whoever granted it is still
+    // a platform admin (or it came from the command line).
+    let platform_role = match (
+        invitation.platform_role,
+        &invitation.platform_role_granted_by,
+    ) {
+        (Some(r), Some(granter))
+            if invitation
+                .platform_role_expires_at
+                .unwrap_or(invitation.expires_at)
+                > at =>
+        {
+            let granter = (granter != invites::CLI_GRANTER).then_some(granter.as_str());
+            inviter_may(state, granter, |actor| actor.is_platform_admin())
                 .await?
                 .then_some(r)
         }
-        None => None,
+        _ => None,
     };
     Ok(StillGrantable {
         grants,
@@ -477,8 +541,8 @@ pub async fn still_grantable(
     })
 }
 
-/// Does the inviter (still) pass `check`? An invitation without an inviter was created from
-/// the command line (`bootstrap-admin`) by the operator of the instance.
+/// Does the inviter (still) pass `check`? `None`: the grant was made from the command line
+/// (`bootstrap-admin`) by the operator of the instance.
 async fn inviter_may(
     state: &AppState,
     inviter_id: Option<&str>,

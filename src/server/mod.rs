@@ -17,6 +17,7 @@ pub mod mail;
 pub mod members;
 pub mod percent;
 pub mod role_sync;
+pub mod sweep;
 pub mod tokens;
 pub mod workspaces;
 

@@ -124,6 +124,10 @@ async fn cross_site_posts_are_refused(app: TestApp) {
     app.seed_admin("admin@example.com").await;
     let form = [("email", "admin@example.com"), ("password", PASSWORD)];
     let c = client();
+    // Refusals are audited once per address and minute: start well inside a minute.
+    while roster::server::db::now() % 60 > 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     let by_fetch_site = c
         .post(app.url("/api/auth/login"))
         .header("sec-fetch-site", "cross-site")
@@ -149,13 +153,37 @@ async fn cross_site_posts_are_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(same_origin.status(), 200);
+    // A flood of refusals writes one audit row now and one count when its minute is over.
+    for _ in 0..8 {
+        let r = c
+            .post(app.url("/api/members/list"))
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    let refused = "SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused'";
+    assert_eq!(app.scalar(refused, &[]).await, 1);
+    roster::server::sweep::sweep_once(&app.db, roster::server::db::now() + 60).await;
+    assert_eq!(app.scalar(refused, &[]).await, 2);
     assert_eq!(
         app.scalar(
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused'",
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused' AND detail LIKE 'count=10 %' AND ip = '127.0.0.1'",
             &[]
         )
         .await,
-        2
+        1,
+        "{}",
+        app.audit_text().await
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM auth_throttle WHERE key LIKE 'csrf:%'",
+            &[]
+        )
+        .await,
+        0
     );
     assert_eq!(
         app.scalar(
@@ -594,4 +622,33 @@ mod a_full_hashing_queue_answers_503 {
             200
         );
     }
+}
+
+both_backends!(
+    the_sweep_forgets_counters_past_every_window,
+    the_sweep_forgets_counters_past_every_window
+);
+async fn the_sweep_forgets_counters_past_every_window(app: TestApp) {
+    let now = roster::server::db::now();
+    for (key, started, locked) in [
+        ("account:old@example.com", now - 2 * 86_400, "NULL"),
+        ("ip:10.0.0.1", now - 2 * 86_400, "NULL"),
+        ("account:locked@example.com", now - 2 * 86_400, "9999999999"),
+        ("account:recent@example.com", now - 60, "NULL"),
+    ] {
+        app.exec(
+            &format!("INSERT INTO auth_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 3, {started}, {locked})"),
+            &[key],
+        )
+        .await;
+    }
+    roster::server::sweep::sweep_once(&app.db, now).await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM auth_throttle WHERE key IN ('account:locked@example.com', 'account:recent@example.com')", &[]).await,
+        2
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM auth_throttle", &[]).await,
+        2
+    );
 }

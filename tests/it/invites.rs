@@ -299,11 +299,13 @@ async fn resend_rotates_the_token_and_is_rate_limited(app: TestApp) {
         .unwrap()
         .to_string();
     // Works on an expired invitation too, and renews it.
-    app.exec(
-        "UPDATE pending_invites SET expires_at = 1 WHERE email = $1",
-        &["ada@example.com"],
-    )
-    .await;
+    for table in ["pending_invites", "pending_invite_workspaces"] {
+        app.exec(
+            &format!("UPDATE {table} SET expires_at = 1 WHERE email = $1"),
+            &["ada@example.com"],
+        )
+        .await;
+    }
     let expired = app
         .post(
             &client(),
@@ -469,7 +471,9 @@ async fn members_list_unites_members_and_invitations(app: TestApp) {
         .map(|i| format!("invitee{i:02}@example.com"))
         .collect();
     invite(&app, &admin, ws, &emails.join(" "), "workspace_viewer").await;
-    app.exec("UPDATE pending_invites SET expires_at = 1 WHERE email IN ('invitee00@example.com', 'invitee01@example.com')", &[]).await;
+    for table in ["pending_invites", "pending_invite_workspaces"] {
+        app.exec(&format!("UPDATE {table} SET expires_at = 1 WHERE email IN ('invitee00@example.com', 'invitee01@example.com')"), &[]).await;
+    }
     let all = app
         .post(&admin, "/api/members/list", &[("workspace_id", ws)])
         .await;
@@ -819,5 +823,166 @@ async fn concurrent_resends_stay_within_the_limit(app: TestApp) {
         )
         .await,
         3
+    );
+}
+
+both_backends!(
+    each_grant_is_changed_renewed_and_removed_only_by_who_could_make_it,
+    each_grant_is_changed_renewed_and_removed_only_by_who_could_make_it
+);
+async fn each_grant_is_changed_renewed_and_removed_only_by_who_could_make_it(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.clone();
+    let platform = app.signed_in("admin@example.com").await;
+    let org = app.org_of(&ws).await;
+    let other = app.create_workspace(&platform, &org, "Other").await;
+    app.add_user(&platform, "wsadmin@example.com", &ws, "workspace_admin")
+        .await;
+    let wsadmin = app.signed_in("wsadmin@example.com").await;
+    let platform_id = app
+        .scalar_text(
+            "SELECT id FROM users WHERE email = 'admin@example.com'",
+            &[],
+        )
+        .await;
+    let create = |c: &reqwest::Client, ws: &str, email: &str, platform_role: &str| {
+        let (c, ws, email, platform_role) = (
+            c.clone(),
+            ws.to_string(),
+            email.to_string(),
+            platform_role.to_string(),
+        );
+        let app = &app;
+        async move {
+            app.post(
+                &c,
+                "/api/invites/create",
+                &[
+                    ("workspace_id", ws.as_str()),
+                    ("emails", email.as_str()),
+                    ("role", "workspace_viewer"),
+                    ("platform_role", platform_role.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let offered = "SELECT COUNT(*) FROM pending_invites WHERE email = 'x@example.com' \
+                   AND platform_role = 'platform_operator' AND platform_role_granted_by = $1";
+
+    // The platform admin offers a platform role with a row in Other.
+    assert_eq!(
+        create(&platform, &other, "x@example.com", "platform_operator")
+            .await
+            .status,
+        200
+    );
+    // A workspace admin's re-invitation keeps the offer as its granter made it...
+    let r = create(&wsadmin, &ws, "x@example.com", "").await;
+    assert_eq!(r.body["results"][0]["result"], "updated", "{}", r.text);
+    assert_eq!(app.scalar(offered, &[&platform_id]).await, 1);
+    // ...and may neither take it back nor make one.
+    assert_eq!(
+        create(&wsadmin, &ws, "x@example.com", "none").await.status,
+        403
+    );
+    assert_eq!(
+        create(&wsadmin, &ws, "x@example.com", "platform_admin")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(app.scalar(offered, &[&platform_id]).await, 1);
+
+    // A workspace admin's Resend renews only the row they could grant.
+    app.exec(
+        "UPDATE pending_invites SET platform_role_expires_at = 5000 WHERE email = 'x@example.com'",
+        &[],
+    )
+    .await;
+    app.exec(
+        "UPDATE pending_invite_workspaces SET expires_at = 5000 WHERE email = 'x@example.com'",
+        &[],
+    )
+    .await;
+    let form = [("workspace_id", ws.as_str()), ("email", "x@example.com")];
+    assert_eq!(
+        app.post(&wsadmin, "/api/invites/resend", &form)
+            .await
+            .status,
+        200
+    );
+    let row_expiry = "SELECT COUNT(*) FROM pending_invite_workspaces WHERE email = 'x@example.com' AND workspace_id = $1 AND expires_at > 1000000";
+    assert_eq!(
+        app.scalar(row_expiry, &[&ws]).await,
+        1,
+        "their own row is renewed"
+    );
+    assert_eq!(
+        app.scalar(row_expiry, &[&other]).await,
+        0,
+        "the other workspace's row is not"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pending_invites WHERE email = 'x@example.com' AND platform_role_expires_at = 5000", &[]).await,
+        1,
+        "nor is the platform role"
+    );
+    // The platform admin's Resend renews everything.
+    assert_eq!(
+        app.post(&platform, "/api/invites/resend", &form)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(app.scalar(row_expiry, &[&other]).await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pending_invites WHERE email = 'x@example.com' AND platform_role_expires_at > 1000000", &[]).await,
+        1
+    );
+    // The platform admin takes the offer back with `none`; the rows stay.
+    assert_eq!(
+        create(&platform, &ws, "x@example.com", "none").await.status,
+        200
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pending_invites WHERE email = 'x@example.com' AND platform_role IS NULL AND platform_role_granted_by IS NULL", &[]).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM pending_invite_workspaces WHERE email = 'x@example.com'",
+            &[]
+        )
+        .await,
+        2
+    );
+
+    // Cancelling the last workspace row does not remove a platform role its canceller could
+    // not have offered; the platform admin's cancel of a plain invitation removes it all.
+    assert_eq!(
+        create(&platform, &ws, "y@example.com", "platform_operator")
+            .await
+            .status,
+        200
+    );
+    let form = [("workspace_id", ws.as_str()), ("email", "y@example.com")];
+    assert_eq!(
+        app.post(&wsadmin, "/api/invites/cancel", &form)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM pending_invites WHERE email = 'y@example.com' AND platform_role = 'platform_operator'", &[]).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM pending_invite_workspaces WHERE email = 'y@example.com'",
+            &[]
+        )
+        .await,
+        0
     );
 }

@@ -853,3 +853,145 @@ async fn first_admin_by_google(app: TestApp, idp: FakeIdp) {
     assert_eq!(me.body["platform_role"], "platform_admin");
     assert_eq!(me.body["workspaces"][0]["my_role"], "workspace_admin");
 }
+
+with_idp!(
+    a_platform_role_offer_belongs_to_its_granter,
+    a_platform_role_offer_belongs_to_its_granter
+);
+async fn a_platform_role_offer_belongs_to_its_granter(app: TestApp, idp: FakeIdp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    app.add_user(&admin, "wsadmin@example.com", ws, "workspace_admin")
+        .await;
+    let wsadmin = app.signed_in("wsadmin@example.com").await;
+    let offer = |email: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    &admin,
+                    "/api/invites/create",
+                    &[
+                        ("workspace_id", ws),
+                        ("emails", email),
+                        ("role", "workspace_viewer"),
+                        ("platform_role", "platform_operator"),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    // A workspace admin re-invites after the platform admin: the offer stays, and holds.
+    offer("bob@example.com").await;
+    invite(&app, &wsadmin, ws, "bob@example.com", "workspace_editor").await;
+    let to = sign_in(
+        &app,
+        &idp,
+        &client(),
+        "sub-bob",
+        "bob@example.com",
+        ok,
+        Signing::Good,
+    )
+    .await;
+    assert_eq!(to, "/members");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM users WHERE email = 'bob@example.com' AND platform_role = 'platform_operator'", &[]).await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM workspace_members WHERE email = 'bob@example.com' AND role = 'workspace_editor'", &[]).await,
+        1
+    );
+
+    // The offer holds until its own expiry, which a workspace admin's Resend does not renew.
+    offer("ada@example.com").await;
+    app.exec(
+        "UPDATE pending_invites SET platform_role_expires_at = 1 WHERE email = 'ada@example.com'",
+        &[],
+    )
+    .await;
+    let resent = app
+        .post(
+            &wsadmin,
+            "/api/invites/resend",
+            &[("workspace_id", ws), ("email", "ada@example.com")],
+        )
+        .await;
+    assert_eq!(resent.status, 200, "{}", resent.text);
+    let to = sign_in(
+        &app,
+        &idp,
+        &client(),
+        "sub-ada",
+        "ada@example.com",
+        ok,
+        Signing::Good,
+    )
+    .await;
+    assert_eq!(to, "/members");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE email = 'ada@example.com' AND platform_role IS NULL",
+            &[]
+        )
+        .await,
+        1,
+        "the expired platform-role offer is not granted"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM workspace_members WHERE email = 'ada@example.com'",
+            &[]
+        )
+        .await,
+        1,
+        "the renewed workspace row is"
+    );
+}
+
+with_idp!(
+    unfinished_starts_are_counted_per_address,
+    unfinished_starts_are_counted_per_address,
+    &[("OIDC_STARTS_PER_IP", "3")]
+);
+async fn unfinished_starts_are_counted_per_address(app: TestApp, idp: FakeIdp) {
+    let _ = &idp;
+    let mut places = Vec::new();
+    for _ in 0..5 {
+        let r = client()
+            .get(app.url("/auth/oidc/login"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        places.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert!(
+        places[..3].iter().all(|p| p.contains("/authorize?")),
+        "{places:?}"
+    );
+    assert!(
+        places[3..]
+            .iter()
+            .all(|p| p == "/auth/error?reason=rate_limited"),
+        "{places:?}"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM sessions", &[]).await,
+        3,
+        "a refused start writes no session row"
+    );
+    let page = client()
+        .get(app.url("/auth/error?reason=rate_limited"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Too many sign-in attempts"), "{page}");
+}

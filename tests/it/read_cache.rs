@@ -109,11 +109,13 @@ async fn an_invitation_expires_on_the_clock_in_every_view(app: TestApp) {
     assert_eq!(invited.status, 200, "{}", invited.text);
     // Two seconds left; then no write at all until it has expired.
     let deadline = now() + 2;
-    app.exec(
-        &format!("UPDATE pending_invites SET expires_at = {deadline} WHERE email = $1"),
-        &["soon@example.com"],
-    )
-    .await;
+    for table in ["pending_invites", "pending_invite_workspaces"] {
+        app.exec(
+            &format!("UPDATE {table} SET expires_at = {deadline} WHERE email = $1"),
+            &["soon@example.com"],
+        )
+        .await;
+    }
     let status_of_soon = |rows: Vec<Value>| {
         rows.iter()
             .find(|r| r["email"] == "soon@example.com")

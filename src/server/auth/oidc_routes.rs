@@ -7,6 +7,7 @@ use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::identities::{self, LinkOutcome};
 use crate::server::db::invites::{self, AcceptOutcome, Acceptance};
 use crate::server::db::now;
+use crate::server::db::throttle::{self, Reservation};
 use crate::server::db::users::{self, UserRow};
 use crate::server::tokens::token_hash;
 use crate::server::{AppError, AppState, RequestContext};
@@ -14,6 +15,12 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use serde::Deserialize;
+
+const START_WINDOW_SECS: i64 = 600;
+
+fn start_key(ip: &str) -> String {
+    format!("oidc_start:{ip}")
+}
 
 #[derive(Deserialize)]
 pub struct LoginParams {
@@ -47,6 +54,8 @@ pub enum Refusal {
     Disabled,
     LinkEmailMismatch,
     LinkedToSomeoneElse,
+    /// Too many unfinished sign-ins started from this address.
+    RateLimited,
 }
 
 impl Refusal {
@@ -67,6 +76,7 @@ impl Refusal {
             Refusal::Disabled => "disabled",
             Refusal::LinkEmailMismatch => "link_email_mismatch",
             Refusal::LinkedToSomeoneElse => "linked_elsewhere",
+            Refusal::RateLimited => "rate_limited",
         }
     }
 
@@ -111,6 +121,14 @@ pub async fn login(
     let Some(oidc) = &state.oidc else {
         return Refusal::NotConfigured.page();
     };
+    // Each start writes a session row for its flow: counted per address, and handed back when
+    // the sign-in completes, so that only abandoned starts add up.
+    let starts = (start_key(&ctx.ip), state.config.oidc_starts_per_ip);
+    match throttle::reserve(&state.db, &starts.0, starts.1, START_WINDOW_SECS).await {
+        Ok(Reservation::Granted) => {}
+        Ok(Reservation::Refused { .. }) => return Refusal::RateLimited.page(),
+        Err(e) => return AppError::from(e).into_response(),
+    }
     let return_to = safe_return_to(params.return_to);
     let invite_token_hash = match params.invite.as_deref() {
         Some(token) => {
@@ -240,6 +258,11 @@ pub async fn callback(
         workspace_id: None,
     };
     if let Err(e) = record(&state.db, &ev).await {
+        return AppError::from(e).into_response();
+    }
+    if let Err(e) =
+        throttle::release(&state.db, &start_key(ip), state.config.oidc_starts_per_ip).await
+    {
         return AppError::from(e).into_response();
     }
     let target = if flow.link_user_id.is_some() {

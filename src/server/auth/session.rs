@@ -343,14 +343,3 @@ impl SessionStore for RosterSessionStore {
             .map_err(backend)
     }
 }
-
-/// Deletes expired sessions every 10 minutes until aborted.
-pub async fn sweep_expired(db: Db) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = sessions::delete_expired(&db, now()).await {
-            tracing::warn!(error = %e, "could not delete expired sessions");
-        }
-    }
-}

@@ -22,11 +22,35 @@ pub enum InviteOutcome {
     AccountInvited,
 }
 
+/// What an invitation request does to the invitation's platform role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformGrant {
+    /// Leave it as it is (whoever granted it keeps it).
+    Keep,
+    /// Offer this role (the caller is a platform admin).
+    Set(PlatformRole),
+    /// Take the offer back (the caller is a platform admin).
+    Clear,
+}
+
+impl PlatformGrant {
+    fn describe(&self) -> &'static str {
+        match self {
+            PlatformGrant::Keep => "kept",
+            PlatformGrant::Set(r) => r.as_str(),
+            PlatformGrant::Clear => "cleared",
+        }
+    }
+}
+
+/// Who granted the platform role of an invitation made from the command line.
+pub const CLI_GRANTER: &str = "cli";
+
 pub struct NewInvite<'a> {
     pub email: &'a str,
     pub workspace_ids: &'a [String],
     pub role: WorkspaceRole,
-    pub platform_role: Option<PlatformRole>,
+    pub platform_role: PlatformGrant,
     pub inviter_id: &'a str,
     pub expires_at: i64,
     /// SHA-256 of a fresh token nobody holds: the link is minted when the email is sent.
@@ -96,7 +120,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
                         .execute(&mut *tx)
                         .await?;
                 }
-                if let Some(role) = new.platform_role {
+                if let PlatformGrant::Set(role) = new.platform_role {
                     // Only a platform admin offers a platform role; it never lowers one.
                     let raised = sqlx::query(
                         "UPDATE users SET platform_role = $1 WHERE id = $2 \
@@ -122,41 +146,58 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
             .fetch_one(&mut *tx)
             .await?;
         let sent_at = new.mail.map(|_| at);
+        // The platform grant changes only when this request sets or clears it (only platform
+        // admins may); any other re-invitation keeps it as its granter made it. The
+        // invitation's expiry is the latest of its grants'.
+        let (sets_platform, platform_role, granted_by, platform_expiry) = match new.platform_role {
+            PlatformGrant::Keep => (false, None, None, None),
+            PlatformGrant::Clear => (true, None, None, None),
+            PlatformGrant::Set(r) => (true, Some(r.as_str()), Some(new.inviter_id), Some(new.expires_at)),
+        };
         sqlx::query(
-            "INSERT INTO pending_invites (email, platform_role, invited_by_user_id, invited_at, expires_at, token_hash, last_sent_at, send_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO pending_invites (email, platform_role, platform_role_granted_by, platform_role_expires_at, \
+               invited_by_user_id, invited_at, expires_at, token_hash, last_sent_at, send_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (email) DO UPDATE SET \
-               platform_role = COALESCE(excluded.platform_role, pending_invites.platform_role), \
-               invited_by_user_id = excluded.invited_by_user_id, expires_at = excluded.expires_at, \
+               platform_role = CASE WHEN $11 THEN excluded.platform_role ELSE pending_invites.platform_role END, \
+               platform_role_granted_by = CASE WHEN $11 THEN excluded.platform_role_granted_by ELSE pending_invites.platform_role_granted_by END, \
+               platform_role_expires_at = CASE WHEN $11 THEN excluded.platform_role_expires_at ELSE pending_invites.platform_role_expires_at END, \
+               invited_by_user_id = excluded.invited_by_user_id, \
+               expires_at = CASE WHEN excluded.expires_at > pending_invites.expires_at THEN excluded.expires_at ELSE pending_invites.expires_at END, \
                token_hash = excluded.token_hash, last_sent_at = COALESCE(excluded.last_sent_at, pending_invites.last_sent_at), \
                send_count = pending_invites.send_count + excluded.send_count",
         )
         .bind(new.email)
-        .bind(new.platform_role.map(|r| r.as_str()))
+        .bind(platform_role)
+        .bind(granted_by)
+        .bind(platform_expiry)
         .bind(new.inviter_id)
         .bind(at)
         .bind(new.expires_at)
         .bind(new.token_hash)
         .bind(sent_at)
         .bind(if new.mail.is_some() { 1_i32 } else { 0_i32 })
+        .bind(sets_platform)
         .execute(&mut *tx)
         .await?;
         for ws in workspace_ids {
             sqlx::query(
-                "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = excluded.workspace_role, \
-                 invited_by_user_id = excluded.invited_by_user_id",
+                 invited_by_user_id = excluded.invited_by_user_id, expires_at = excluded.expires_at",
             )
             .bind(new.email)
             .bind(ws)
             .bind(new.role.as_str())
             .bind(new.inviter_id)
+            .bind(new.expires_at)
             .execute(&mut *tx)
             .await?;
             let detail = format!(
                 "role={} platform_role={} updated={}",
                 new.role,
-                new.platform_role.map(|r| r.as_str()).unwrap_or("none"),
+                new.platform_role.describe(),
                 existing > 0
             );
             audit_query!(&audit(crate::domain::AuditAction::InviteCreated, Some(ws), detail)).execute(&mut *tx).await?;
@@ -188,6 +229,8 @@ pub async fn created_by_since(db: &Db, inviter_id: &str, since: i64) -> DbResult
 pub struct InvitationRow {
     pub email: String,
     pub platform_role: Option<PlatformRole>,
+    pub platform_role_granted_by: Option<String>,
+    pub platform_role_expires_at: Option<i64>,
     pub invited_at: i64,
     pub expires_at: i64,
     pub inviter_name: Option<String>,
@@ -201,9 +244,12 @@ pub struct InvitationWorkspace {
     pub org_id: String,
     pub workspace_role: WorkspaceRole,
     pub invited_by_user_id: Option<String>,
+    /// Until when this row's grant holds.
+    pub expires_at: i64,
 }
 
-const INVITATION_SELECT: &str = "SELECT i.email, i.platform_role, i.invited_at, i.expires_at, \
+const INVITATION_SELECT: &str = "SELECT i.email, i.platform_role, i.platform_role_granted_by, \
+     i.platform_role_expires_at, i.invited_at, i.expires_at, \
      u.name AS inviter_name, u.email AS inviter_email \
      FROM pending_invites i LEFT JOIN users u ON u.id = i.invited_by_user_id";
 
@@ -230,8 +276,10 @@ pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRo
 
 pub async fn workspaces_of(db: &Db, email: &str) -> DbResult<Vec<InvitationWorkspace>> {
     with_pool!(db, p => sqlx::query_as(
-        "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.invited_by_user_id \
-         FROM pending_invite_workspaces iw JOIN workspaces w ON w.id = iw.workspace_id WHERE iw.email = $1 ORDER BY w.name",
+        "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.invited_by_user_id, \
+         COALESCE(iw.expires_at, i.expires_at) AS expires_at \
+         FROM pending_invite_workspaces iw JOIN workspaces w ON w.id = iw.workspace_id \
+         JOIN pending_invites i ON i.email = iw.email WHERE iw.email = $1 ORDER BY w.name",
     )
     .bind(email)
     .fetch_all(p)
@@ -250,33 +298,54 @@ pub async fn includes_workspace(db: &Db, email: &str, workspace_id: &str) -> DbR
     Ok(n > 0)
 }
 
-/// Replaces the token (the old link stops working) and, when given, the expiry; enqueues
-/// `mail` and writes `audit`, all in one transaction.
+/// What a Resend renews: the rows the caller could grant, and the platform role only when the
+/// caller is a platform admin.
+pub struct Renewal<'a> {
+    pub expires_at: i64,
+    pub workspace_ids: &'a [String],
+    pub platform_role: bool,
+}
+
+/// Replaces the token (the old link stops working) and, when given, renews what `renewal`
+/// names; enqueues `mail` and writes `audit`, all in one transaction.
 pub async fn rotate(
     db: &Db,
     email: &str,
     token_hash: &str,
-    expires_at: Option<i64>,
+    renewal: Option<&Renewal<'_>>,
     mail: Option<&OutboxMail>,
     audit: &AuditEvent,
 ) -> DbResult<bool> {
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let updated = sqlx::query(
-            "UPDATE pending_invites SET token_hash = $1, expires_at = COALESCE($2, expires_at), \
+            "UPDATE pending_invites SET token_hash = $1, \
+             expires_at = CASE WHEN $2 > expires_at THEN $2 ELSE expires_at END, \
+             platform_role_expires_at = CASE WHEN $6 AND platform_role IS NOT NULL THEN $2 ELSE platform_role_expires_at END, \
              last_sent_at = CASE WHEN $3 THEN $4 ELSE last_sent_at END, \
              send_count = send_count + CASE WHEN $3 THEN 1 ELSE 0 END WHERE email = $5",
         )
         .bind(token_hash)
-        .bind(expires_at)
+        .bind(renewal.map(|r| r.expires_at).unwrap_or(0))
         .bind(mail.is_some())
         .bind(now())
         .bind(email)
+        .bind(renewal.is_some_and(|r| r.platform_role))
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if updated == 0 {
             return Ok(false);
+        }
+        if let Some(renewal) = renewal {
+            for ws in renewal.workspace_ids {
+                sqlx::query("UPDATE pending_invite_workspaces SET expires_at = $1 WHERE email = $2 AND workspace_id = $3")
+                    .bind(renewal.expires_at)
+                    .bind(email)
+                    .bind(ws)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         if let Some(mail) = mail {
             outbox_query!(mail).execute(&mut *tx).await?;
@@ -288,11 +357,12 @@ pub async fn rotate(
 }
 
 /// Removes the invitation's row for `workspace_id`, and the invitation itself when no row is
-/// left. Returns false when there was nothing to cancel.
+/// left (see below for its platform role). Returns false when there was nothing to cancel.
 pub async fn cancel(
     db: &Db,
     email: &str,
     workspace_id: &str,
+    may_remove_platform_grant: bool,
     audit: &AuditEvent,
 ) -> DbResult<bool> {
     with_pool!(db, p => {
@@ -306,11 +376,15 @@ pub async fn cancel(
         if deleted == 0 {
             return Ok(false);
         }
+        // With no workspace row left the invitation goes too, unless it still offers a platform
+        // role that this caller could not have granted (its granter takes it back).
         sqlx::query(
             "DELETE FROM pending_invites WHERE email = $1 \
-             AND NOT EXISTS (SELECT 1 FROM pending_invite_workspaces WHERE email = $1)",
+             AND NOT EXISTS (SELECT 1 FROM pending_invite_workspaces WHERE email = $1) \
+             AND (platform_role IS NULL OR $2)",
         )
         .bind(email)
+        .bind(may_remove_platform_grant)
         .execute(&mut *tx)
         .await?;
         audit_query!(audit).execute(&mut *tx).await?;
@@ -424,7 +498,7 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
                 .await?;
         }
         for ws in a.skipped {
-            audit_query!(&ev(crate::domain::AuditAction::InviteRowSkipped, Some(ws), "the inviter may no longer grant this role".into()))
+            audit_query!(&ev(crate::domain::AuditAction::InviteRowSkipped, Some(ws), "not granted: the inviter may no longer grant it, or this part of the invitation expired".into()))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -512,7 +586,7 @@ pub async fn accept_for_account(
             }
         }
         for ws in a.skipped {
-            audit_query!(&ev(AuditAction::InviteRowSkipped, Some(ws), "the inviter may no longer grant this role".into()))
+            audit_query!(&ev(AuditAction::InviteRowSkipped, Some(ws), "not granted: the inviter may no longer grant it, or this part of the invitation expired".into()))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -559,23 +633,13 @@ pub async fn decline(db: &Db, email: &str, audit: &AuditEvent) -> DbResult<bool>
     })
 }
 
-/// Who created (or last renewed) the invitation of `email`; `None` for the command line.
-pub async fn inviter_of(db: &Db, email: &str) -> DbResult<Option<String>> {
-    let inviter: Option<Option<String>> = with_pool!(db, p => sqlx::query_scalar(
-        "SELECT invited_by_user_id FROM pending_invites WHERE email = $1",
-    )
-    .bind(email)
-    .fetch_optional(p)
-    .await)?;
-    Ok(inviter.flatten())
-}
-
 /// The first admin by Google: a pending invitation with the platform-admin role and
 /// `workspace_admin` of the default workspace, created from the command line (no inviter).
 /// Unexpired invitations that offer the platform-admin role (the first admin's, from the CLI).
 pub async fn pending_platform_admin_invitations(db: &Db, now: i64) -> DbResult<i64> {
     with_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pending_invites WHERE platform_role = 'platform_admin' AND expires_at > $1",
+        "SELECT COUNT(*) FROM pending_invites WHERE platform_role = 'platform_admin' \
+         AND COALESCE(platform_role_expires_at, expires_at) > $1",
     )
     .bind(now)
     .fetch_one(p)
@@ -592,9 +656,11 @@ pub async fn bootstrap_invitation(
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         sqlx::query(
-            "INSERT INTO pending_invites (email, platform_role, invited_by_user_id, invited_at, expires_at, token_hash, send_count) \
-             VALUES ($1, 'platform_admin', NULL, $2, $3, $4, 0) \
-             ON CONFLICT (email) DO UPDATE SET platform_role = 'platform_admin', invited_by_user_id = NULL, \
+            "INSERT INTO pending_invites (email, platform_role, platform_role_granted_by, platform_role_expires_at, \
+               invited_by_user_id, invited_at, expires_at, token_hash, send_count) \
+             VALUES ($1, 'platform_admin', 'cli', $3, NULL, $2, $3, $4, 0) \
+             ON CONFLICT (email) DO UPDATE SET platform_role = 'platform_admin', platform_role_granted_by = 'cli', \
+             platform_role_expires_at = excluded.expires_at, invited_by_user_id = NULL, \
              expires_at = excluded.expires_at, token_hash = excluded.token_hash",
         )
         .bind(email)
@@ -604,12 +670,14 @@ pub async fn bootstrap_invitation(
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id) \
-             VALUES ($1, $2, 'workspace_admin', NULL) \
-             ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = 'workspace_admin', invited_by_user_id = NULL",
+            "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id, expires_at) \
+             VALUES ($1, $2, 'workspace_admin', NULL, $3) \
+             ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = 'workspace_admin', invited_by_user_id = NULL, \
+             expires_at = excluded.expires_at",
         )
         .bind(email)
         .bind(&workspace_id)
+        .bind(expires_at)
         .execute(&mut *tx)
         .await?;
         let ev = AuditEvent {

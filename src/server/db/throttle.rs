@@ -67,3 +67,74 @@ pub async fn release(db: &Db, key: &str, max: i64) -> DbResult<()> {
 pub async fn clear(db: &Db, key: &str) -> DbResult<()> {
     with_pool!(db, p => sqlx::query("DELETE FROM auth_throttle WHERE key = $1").bind(key).execute(p).await.map(|_| ()))
 }
+
+/// Counts one more event for `key`, without a limit, and returns the count (for events that are
+/// only counted, such as refused cross-site requests per address and minute).
+pub async fn count(db: &Db, key: &str) -> DbResult<i64> {
+    let sql = "INSERT INTO auth_throttle (key, failures, window_started_at) VALUES ($1, 1, $2) \
+               ON CONFLICT (key) DO UPDATE SET failures = auth_throttle.failures + 1 \
+               RETURNING CAST(failures AS BIGINT)";
+    with_pool!(db, p => sqlx::query_scalar(sql).bind(key).bind(now()).fetch_one(p).await)
+}
+
+/// The longest window any counter uses (`LOGIN_LOCKOUT_MINUTES` is at most a day).
+const LONGEST_WINDOW_SECS: i64 = 86_400;
+
+/// Deletes the counters no window or lockout needs any more, so the table does not grow with
+/// every address that ever tried. (Cross-site counters are taken by
+/// [`summarize_cross_site_refusals`].)
+pub async fn purge_stale(db: &Db, now: i64) -> DbResult<u64> {
+    let sql = "DELETE FROM auth_throttle WHERE key NOT LIKE 'csrf:%' \
+               AND window_started_at < $1 AND COALESCE(locked_until, 0) < $2";
+    with_pool!(db, p => sqlx::query(sql)
+        .bind(now - LONGEST_WINDOW_SECS)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// The key counting refused cross-site requests from `ip` in the minute of `now`.
+pub fn cross_site_key(ip: &str, now: i64) -> String {
+    format!("csrf:{}:{ip}", now / 60)
+}
+
+/// Turns the cross-site counters of every minute before `now`'s into one audit row each
+/// (`count=N`; the first refusal of each minute was recorded when it happened), in one
+/// transaction, so that several instances never record a minute twice.
+pub async fn summarize_cross_site_refusals(db: &Db, now: i64) -> DbResult<u64> {
+    use super::audit::{audit_query, AuditEvent};
+    use super::BeginWrite;
+    let this_minute = now / 60;
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "DELETE FROM auth_throttle WHERE key LIKE 'csrf:%' AND window_started_at < $1 \
+             RETURNING key, CAST(failures AS BIGINT)",
+        )
+        .bind(this_minute * 60)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut written = 0;
+        for (key, count) in rows {
+            let Some((minute, ip)) = key.strip_prefix("csrf:").and_then(|k| k.split_once(':')) else {
+                continue;
+            };
+            if count <= 1 {
+                continue;
+            }
+            let ev = AuditEvent {
+                actor_user_id: None,
+                action: crate::domain::AuditAction::CsrfRefused,
+                target: None,
+                workspace_id: None,
+                ip: Some(ip.to_string()),
+                detail: Some(format!("count={count} minute_start={}", minute.parse::<i64>().unwrap_or(0) * 60)),
+            };
+            audit_query!(&ev).execute(&mut *tx).await?;
+            written += 1;
+        }
+        tx.commit().await?;
+        Ok(written)
+    })
+}
