@@ -128,6 +128,10 @@ pub fn router(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), request_context))
         // Reads the session cookie before, and writes it after, everything above.
         .layer(session::layer(&state.db, &state.config))
+        .layer(mw::from_fn_with_state(
+            state.clone(),
+            refuse_control_characters,
+        ))
         .layer(mw::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes));
     with_security_headers(router, state.config.is_https())
@@ -246,6 +250,51 @@ async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Ne
         return AppError::Forbidden("cross-site request refused").into_response();
     }
     next.run(req).await
+}
+
+/// Fields whose value is a pasted list, where line breaks and tabs separate the entries.
+const LIST_FIELDS: [&str; 2] = ["emails", "workspace_ids"];
+
+/// Refuses (400, naming the field) a submitted form with a control character in any value —
+/// NUL, escapes, and line breaks or tabs outside a pasted list. No text Roster stores may hold
+/// one (a name keeps to one line; PostgreSQL cannot store a NUL at all), so every endpoint,
+/// present and future, is covered here, before any of them parses its form. The body is
+/// already capped by the body limit.
+async fn refuse_control_characters(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let is_form = req.method() == Method::POST
+        && req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        }
+    };
+    for (field, value) in url::form_urlencoded::parse(&bytes) {
+        let allowed =
+            |c: char| LIST_FIELDS.contains(&field.as_ref()) && matches!(c, '\n' | '\r' | '\t');
+        if value.chars().any(|c| c.is_control() && !allowed(c)) {
+            let field: String = field.chars().filter(|c| !c.is_control()).take(64).collect();
+            return AppError::invalid_field(
+                &field,
+                "control characters (such as NUL, tab or a line break) are not allowed here",
+            )
+            .into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 pub fn is_cross_site(headers: &HeaderMap, public_origin: &str) -> bool {

@@ -1,11 +1,12 @@
-//! The authorization matrix, kept as data: every server function × every kind of actor → the
+//! The authorization matrix, kept as data: every server function × every kind of actor (the
+//! forced-password and deactivated users included) → the
 //! expected status. Requests are shaped so that permitted calls change nothing (a role set to
 //! its current value, a removal of a non-member, invalid input) and cells stay independent.
 
 use crate::common::{client, TestApp};
 use roster::domain::{OrgRole, PlatformRole};
 
-const ACTORS: [&str; 9] = [
+const ACTORS: [&str; 13] = [
     "anonymous",
     "viewer",
     "editor",
@@ -15,6 +16,10 @@ const ACTORS: [&str; 9] = [
     "org admin of another org",
     "platform operator",
     "platform admin",
+    "org owner",
+    "org member",
+    "a user who must change their password",
+    "a deactivated user",
 ];
 
 struct Ids {
@@ -25,7 +30,7 @@ struct Ids {
 }
 
 /// One row: endpoint, form, expected status per actor in `ACTORS` order.
-type Row = (&'static str, Vec<(&'static str, String)>, [u16; 9]);
+type Row = (&'static str, Vec<(&'static str, String)>, [u16; 13]);
 
 fn matrix(ids: &Ids) -> Vec<Row> {
     let ws = || ("workspace_id", ids.ws_a.clone());
@@ -33,12 +38,16 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         (
             "/api/auth/me",
             vec![],
-            [200, 200, 200, 200, 200, 200, 200, 200, 200],
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
+            ],
         ),
         (
             "/api/members/list",
             vec![ws()],
-            [401, 200, 200, 200, 403, 200, 403, 200, 200],
+            [
+                401, 200, 200, 200, 403, 200, 403, 200, 200, 200, 403, 403, 401,
+            ],
         ),
         (
             "/api/members/set_role",
@@ -47,14 +56,18 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("user_id", ids.viewer_a.clone()),
                 ("role", "workspace_viewer".into()),
             ],
-            [401, 403, 403, 200, 403, 200, 403, 403, 200],
+            [
+                401, 403, 403, 200, 403, 200, 403, 403, 200, 200, 403, 403, 401,
+            ],
         ),
         // The admin of workspace B is not a member of A: removing them "from A" is a 404 for
         // those allowed, and never touches their membership of B.
         (
             "/api/members/remove",
             vec![ws(), ("user_id", ids.admin_b.clone())],
-            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+            [
+                401, 403, 403, 404, 403, 404, 403, 403, 404, 404, 403, 403, 401,
+            ],
         ),
         (
             "/api/admin/users",
@@ -64,27 +77,37 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("password", "".into()),
                 ("role", "workspace_viewer".into()),
             ],
-            [401, 403, 403, 400, 403, 400, 403, 403, 400],
+            [
+                401, 403, 403, 400, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
         ),
         (
             "/api/orgs/list",
             vec![],
-            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401,
+            ],
         ),
         (
             "/api/orgs/create",
             vec![("name", "".into())],
-            [401, 403, 403, 403, 403, 403, 403, 403, 400],
+            [
+                401, 403, 403, 403, 403, 403, 403, 403, 400, 403, 403, 403, 401,
+            ],
         ),
         (
             "/api/workspaces/create",
             vec![("org_id", ids.org_1.clone()), ("name", "".into())],
-            [401, 403, 403, 403, 403, 400, 403, 403, 400],
+            [
+                401, 403, 403, 403, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
         ),
         (
             "/api/audit/list",
             vec![],
-            [401, 403, 403, 200, 200, 200, 200, 200, 200],
+            [
+                401, 403, 403, 200, 200, 200, 200, 200, 200, 200, 403, 403, 401,
+            ],
         ),
         (
             "/api/auth/change_password",
@@ -92,7 +115,9 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("current_password", "not my password".into()),
                 ("new_password", "a brand new secret".into()),
             ],
-            [401, 400, 400, 400, 400, 400, 400, 400, 400],
+            [
+                401, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 401,
+            ],
         ),
         (
             "/api/invites/create",
@@ -101,50 +126,68 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("emails", "".into()),
                 ("role", "workspace_viewer".into()),
             ],
-            [401, 403, 403, 400, 403, 400, 403, 403, 400],
+            [
+                401, 403, 403, 400, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
         ),
         // Nobody is invited: those allowed get 404, the others 403 before anything is looked up.
         (
             "/api/invites/resend",
             vec![ws(), ("email", "nobody@example.com".into())],
-            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+            [
+                401, 403, 403, 404, 403, 404, 403, 403, 404, 404, 403, 403, 401,
+            ],
         ),
         (
             "/api/invites/cancel",
             vec![ws(), ("email", "nobody@example.com".into())],
-            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+            [
+                401, 403, 403, 404, 403, 404, 403, 403, 404, 404, 403, 403, 401,
+            ],
         ),
         (
             "/api/invites/link",
             vec![ws(), ("email", "nobody@example.com".into())],
-            [401, 403, 403, 404, 403, 404, 403, 403, 404],
+            [
+                401, 403, 403, 404, 403, 404, 403, 403, 404, 404, 403, 403, 401,
+            ],
         ),
         (
             "/api/invites/lookup",
             vec![("token", "0".repeat(64))],
-            [404, 404, 404, 404, 404, 404, 404, 404, 404],
+            [
+                404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 404,
+            ],
         ),
         // Without a link, only an account with a proven email answers its invitation; these
         // accounts were made by Add User and the command line, so none is proven.
         (
             "/api/invites/accept",
             vec![],
-            [401, 403, 403, 403, 403, 403, 403, 403, 403],
+            [
+                401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401,
+            ],
         ),
         (
             "/api/invites/decline",
             vec![],
-            [401, 403, 403, 403, 403, 403, 403, 403, 403],
+            [
+                401, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401,
+            ],
         ),
         (
             "/api/invites/mine",
             vec![],
-            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401,
+            ],
         ),
         (
             "/api/auth/identities",
             vec![],
-            [401, 200, 200, 200, 200, 200, 200, 200, 200],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401,
+            ],
         ),
         (
             "/api/auth/unlink",
@@ -152,7 +195,9 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("issuer", "https://idp.example".into()),
                 ("subject", "nobody".into()),
             ],
-            [401, 404, 404, 404, 404, 404, 404, 404, 404],
+            [
+                401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
+            ],
         ),
         // Account actions: the viewer is only in A, so managed by A's admin, the org admin
         // and platform admins; the viewer themselves gets 409 (not on one's own account).
@@ -160,7 +205,9 @@ fn matrix(ids: &Ids) -> Vec<Row> {
         (
             "/api/users/reactivate",
             vec![("user_id", ids.viewer_a.clone())],
-            [401, 409, 403, 200, 403, 200, 403, 403, 200],
+            [
+                401, 409, 403, 200, 403, 200, 403, 403, 200, 200, 403, 403, 401,
+            ],
         ),
         (
             "/api/users/reset_password",
@@ -168,18 +215,24 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 ("user_id", ids.viewer_a.clone()),
                 ("password", "short".into()),
             ],
-            [401, 409, 403, 400, 403, 400, 403, 403, 400],
+            [
+                401, 409, 403, 400, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
         ),
         (
             "/api/users/deactivate",
             vec![("user_id", "no-such-user".into())],
-            [401, 404, 404, 404, 404, 404, 404, 404, 404],
+            [
+                401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
+            ],
         ),
         // Last: it ends each actor's session.
         (
             "/api/auth/logout",
             vec![],
-            [200, 200, 200, 200, 200, 200, 200, 200, 200],
+            [
+                200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
+            ],
         ),
     ]
 }
@@ -220,6 +273,41 @@ async fn authorization_matrix(app: TestApp) {
     app.set_platform_role(&operator, PlatformRole::PlatformOperator)
         .await;
 
+    let owner = app
+        .add_user(&padmin, "orgowner@example.com", &ws_c, "workspace_viewer")
+        .await;
+    app.set_org_role(&org_1, &owner, OrgRole::OrgOwner).await;
+    let member = app
+        .add_user(&padmin, "orgmember@example.com", &ws_c, "workspace_viewer")
+        .await;
+    app.set_org_role(&org_1, &member, OrgRole::OrgMember).await;
+    let forced = app
+        .post(
+            &padmin,
+            "/api/admin/users",
+            &[
+                ("workspace_id", ws_a.as_str()),
+                ("email", "forced@example.com"),
+                ("password", crate::common::PASSWORD),
+                ("role", "workspace_viewer"),
+                ("must_change_password", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(forced.status, 201, "{}", forced.text);
+    let deactivated = app
+        .add_user(&padmin, "gone@example.com", &ws_a, "workspace_viewer")
+        .await;
+    let deactivated_client = app.signed_in("gone@example.com").await;
+    let r = app
+        .post(
+            &padmin,
+            "/api/users/deactivate",
+            &[("user_id", deactivated.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
     let clients = [
         client(),
         app.signed_in("viewer@example.com").await,
@@ -230,6 +318,10 @@ async fn authorization_matrix(app: TestApp) {
         app.signed_in("orgadmin2@example.com").await,
         app.signed_in("operator@example.com").await,
         padmin,
+        app.signed_in("orgowner@example.com").await,
+        app.signed_in("orgmember@example.com").await,
+        app.signed_in("forced@example.com").await,
+        deactivated_client,
     ];
     let ids = Ids {
         ws_a,
@@ -283,11 +375,12 @@ async fn authorization_matrix(app: TestApp) {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM identities", &[]).await, 0);
     assert_eq!(
         app.scalar(
-            "SELECT COUNT(*) FROM users WHERE disabled_at IS NOT NULL OR must_change_password",
+            "SELECT COUNT(*) FROM users WHERE (disabled_at IS NOT NULL OR must_change_password) \
+             AND email NOT IN ('forced@example.com', 'gone@example.com')",
             &[]
         )
         .await,
         0,
-        "no account was deactivated or given a temporary password"
+        "no account but the two set up so was deactivated or given a temporary password"
     );
 }

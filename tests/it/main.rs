@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod fake_idp;
 mod foundation;
+mod hostile;
 mod invites;
 mod members;
 mod read_cache;
