@@ -126,18 +126,21 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
             format!("at most {MAX_EMAILS} addresses at once"),
         ));
     }
+    // Reserved before anything is written, in one statement, so that concurrent requests
+    // cannot together pass the daily limit; what goes unused is handed back below.
     let limit = caller.state.config.invites_per_day;
-    let used = invites::created_by_since(db, &caller.user.id, now() - 86_400).await?;
-    if used + (emails.len() * workspace_ids.len()) as i64 > limit {
+    let quota_key = format!("invites_per_day:{}", caller.user.id);
+    let valid = emails.iter().filter(|e| Email::parse(e).is_ok()).count();
+    let reserved = (valid * workspace_ids.len()) as i64;
+    if let Err(short) = throttle::reserve_many(db, &quota_key, reserved, limit, 86_400).await? {
         return Err(AppError::TooManyRequests {
-            retry_after_secs: 3600,
+            retry_after_secs: short.retry_after_secs,
             message: format!(
                 "You can send {limit} invitations a day; {} left today",
-                (limit - used).max(0)
+                short.left
             ),
         });
     }
-
     let config = &caller.state.config;
     let expires_at = now() + config.invite_lifetime.as_secs() as i64;
     let inviter = inviter_name(caller);
@@ -193,6 +196,17 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
             reason,
         });
     }
+    let used: i64 = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.result,
+                InviteResultKind::Invited | InviteResultKind::Updated
+            )
+        })
+        .count() as i64
+        * workspace_ids.len() as i64;
+    throttle::release_many(db, &quota_key, reserved - used).await?;
     caller.state.mail_wakeup.notify_one();
     Ok(Invited {
         results,
@@ -221,7 +235,8 @@ async fn managed(
 pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<i64, AppError> {
     let (ws_id, email) = managed(caller, workspace_id, email).await?;
     let db = &caller.state.db;
-    let key = format!("resend:{email}");
+    // Per invitation and workspace: an admin of one workspace cannot use up another's resends.
+    let key = format!("resend:{email}:{ws_id}");
     // Counted before anything is done, so concurrent resends cannot pass the limit together.
     if let throttle::Reservation::Refused { retry_after_secs } =
         throttle::reserve(db, &key, RESENDS_PER_WINDOW, RESEND_WINDOW_SECS).await?

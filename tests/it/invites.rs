@@ -575,6 +575,105 @@ async fn daily_invitation_limit() {
     );
 }
 
+/// Eight concurrent requests of three invitations each against a limit of ten: at most three
+/// requests (nine invitations) get through, on both backends, and invalid addresses in a
+/// request do not use up the allowance.
+mod the_daily_limit_holds_under_concurrent_requests {
+    use crate::common::{spawn_app_with, Backend, TestApp};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        body(
+            spawn_app_with(Backend::Sqlite, &[("INVITES_PER_DAY", "10")])
+                .await
+                .unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = spawn_app_with(Backend::Postgres, &[("INVITES_PER_DAY", "10")]).await {
+            body(app).await;
+        }
+    }
+
+    async fn body(app: TestApp) {
+        let boot = app.seed_admin("admin@example.com").await;
+        let admin = app.signed_in("admin@example.com").await;
+        let app = std::sync::Arc::new(app);
+        let requests: Vec<_> = (0..8)
+            .map(|i| {
+                let (app, admin, ws) = (app.clone(), admin.clone(), boot.workspace_id.clone());
+                tokio::spawn(async move {
+                    let emails = format!("a{i}@example.com b{i}@example.com c{i}@example.com");
+                    app.post(
+                        &admin,
+                        "/api/invites/create",
+                        &[
+                            ("workspace_id", ws.as_str()),
+                            ("emails", emails.as_str()),
+                            ("role", "workspace_viewer"),
+                        ],
+                    )
+                    .await
+                    .status
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for r in requests {
+            statuses.push(r.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            3,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            5,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM pending_invites", &[])
+                .await,
+            9
+        );
+        // One left: an invalid address next to a valid one costs nothing.
+        let r = app
+            .post(
+                &admin,
+                "/api/invites/create",
+                &[
+                    ("workspace_id", boot.workspace_id.as_str()),
+                    ("emails", "x@example.com not-an-email"),
+                    ("role", "workspace_viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["results"][1]["result"], "invalid");
+        let r = app
+            .post(
+                &admin,
+                "/api/invites/create",
+                &[
+                    ("workspace_id", boot.workspace_id.as_str()),
+                    ("emails", "y@example.com"),
+                    ("role", "workspace_viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 429, "{}", r.text);
+        assert!(
+            r.body["error"].as_str().unwrap().contains("0 left"),
+            "{}",
+            r.text
+        );
+    }
+}
+
 // ---- Email, against a real SMTP server process on 127.0.0.1 ----
 
 both_backends!(
@@ -824,6 +923,17 @@ async fn concurrent_resends_stay_within_the_limit(app: TestApp) {
         .await,
         3
     );
+    // The limit is per invitation and workspace: the same invitation's row in another
+    // workspace can still be resent by that workspace's admins.
+    let org = app.org_of(&ws).await;
+    let other = app.create_workspace(&admin, &org, "Other").await;
+    invite(&app, &admin, &other, "ada@example.com", "workspace_viewer").await;
+    let form = [
+        ("workspace_id", other.as_str()),
+        ("email", "ada@example.com"),
+    ];
+    let r = app.post(&admin, "/api/invites/resend", &form).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 both_backends!(

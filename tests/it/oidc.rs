@@ -995,3 +995,108 @@ async fn unfinished_starts_are_counted_per_address(app: TestApp, idp: FakeIdp) {
         .unwrap();
     assert!(page.contains("Too many sign-in attempts"), "{page}");
 }
+
+with_idp!(
+    unlinking_ends_the_sessions_it_opened_and_never_the_last_way_in,
+    unlinking_ends_the_sessions_it_opened_and_never_the_last_way_in
+);
+async fn unlinking_ends_the_sessions_it_opened_and_never_the_last_way_in(
+    app: TestApp,
+    idp: FakeIdp,
+) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let admin = app.signed_in("admin@example.com").await;
+    let ada = app
+        .add_user(
+            &admin,
+            "ada@example.com",
+            &boot.workspace_id,
+            "workspace_viewer",
+        )
+        .await;
+    let link = |sub: &str| {
+        format!(
+            "INSERT INTO identities (issuer, subject, user_id, email_at_link, created_at) \
+             VALUES ('{}', '{sub}', '{ada}', 'ada@example.com', 0)",
+            idp.issuer
+        )
+    };
+    app.exec(&link("sub-ada"), &[]).await;
+    // One session with the password, one through Google.
+    let by_password = app.signed_in("ada@example.com").await;
+    let by_google = client();
+    let to = sign_in(
+        &app,
+        &idp,
+        &by_google,
+        "sub-ada",
+        "ada@example.com",
+        ok,
+        Signing::Good,
+    )
+    .await;
+    assert_eq!(to, "/members");
+    let me = |c: &reqwest::Client| {
+        let c = c.clone();
+        let app = &app;
+        async move { app.post(&c, "/api/auth/me", &[]).await.body["email"].clone() }
+    };
+    assert_eq!(me(&by_google).await, "ada@example.com");
+    let r = app
+        .post(
+            &by_password,
+            "/api/auth/unlink",
+            &[("issuer", idp.issuer.as_str()), ("subject", "sub-ada")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        me(&by_google).await,
+        Value::Null,
+        "the Google session ended with its identity"
+    );
+    assert_eq!(
+        me(&by_password).await,
+        "ada@example.com",
+        "the password session goes on"
+    );
+
+    // Without a password and with two identities, two concurrent unlinks leave one.
+    app.exec(
+        "UPDATE users SET password_hash = NULL WHERE id = $1",
+        &[&ada],
+    )
+    .await;
+    app.exec(&link("sub-1"), &[]).await;
+    app.exec(&link("sub-2"), &[]).await;
+    let app = std::sync::Arc::new(app);
+    let unlinks: Vec<_> = ["sub-1", "sub-2"]
+        .into_iter()
+        .map(|sub| {
+            let (app, c, issuer) = (app.clone(), by_password.clone(), idp.issuer.clone());
+            tokio::spawn(async move {
+                app.post(
+                    &c,
+                    "/api/auth/unlink",
+                    &[("issuer", issuer.as_str()), ("subject", sub)],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for u in unlinks {
+        statuses.push(u.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 409]);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM identities WHERE user_id = $1",
+            &[&ada]
+        )
+        .await,
+        1
+    );
+}

@@ -100,6 +100,13 @@ pub async fn unlink(
 ) -> DbResult<UnlinkOutcome> {
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
+        // The user's row is locked first (an UPDATE takes the row lock on PostgreSQL; SQLite's
+        // write lock is already held), so that two concurrent unlinks are counted one after
+        // the other and can never both leave the account without a way in.
+        sqlx::query("UPDATE users SET session_version = session_version WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         let (identities, has_password): (i64, bool) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM identities WHERE user_id = $1), \
              (SELECT password_hash IS NOT NULL FROM users WHERE id = $1)",
@@ -120,6 +127,13 @@ pub async fn unlink(
         if n == 0 {
             return Ok(UnlinkOutcome::NotLinked);
         }
+        // The sessions opened through an identity provider end with it. (Sessions record the
+        // method, not which identity: with two identities linked, both sets end, which errs on
+        // the safe side.)
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND method = 'oidc'")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         audit_query!(audit).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(UnlinkOutcome::Unlinked)

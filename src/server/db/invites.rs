@@ -214,17 +214,6 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
     })
 }
 
-/// How many invitations `inviter_id` created since `since` (for the daily limit).
-pub async fn created_by_since(db: &Db, inviter_id: &str, since: i64) -> DbResult<i64> {
-    with_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE actor_user_id = $1 AND action = 'invite_created' AND at > $2",
-    )
-    .bind(inviter_id)
-    .bind(since)
-    .fetch_one(p)
-    .await)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
     pub email: String,

@@ -138,3 +138,65 @@ pub async fn summarize_cross_site_refusals(db: &Db, now: i64) -> DbResult<u64> {
         Ok(written)
     })
 }
+
+/// Reserves `n` units of `key`'s allowance of `max` per window of `window_secs`, all or none, in
+/// one statement: of concurrent reservations on any number of instances, no more than `max`
+/// units are ever granted in a window. On refusal, how many units are left and when the
+/// window starts over.
+pub async fn reserve_many(
+    db: &Db,
+    key: &str,
+    n: i64,
+    max: i64,
+    window_secs: i64,
+) -> DbResult<Result<(), Shortfall>> {
+    let now = now();
+    let granted = n <= max
+        && {
+            let sql = "INSERT INTO auth_throttle (key, failures, window_started_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN auth_throttle.window_started_at <= $4 THEN excluded.failures \
+                                ELSE auth_throttle.failures + excluded.failures END, \
+                     window_started_at = CASE WHEN auth_throttle.window_started_at <= $4 \
+                                         THEN excluded.window_started_at ELSE auth_throttle.window_started_at END \
+                   WHERE auth_throttle.window_started_at <= $4 OR auth_throttle.failures + excluded.failures <= $5 \
+                   RETURNING CAST(failures AS BIGINT)";
+            let row: Option<i64> = with_pool!(db, p => sqlx::query_scalar(sql)
+            .bind(key)
+            .bind(n)
+            .bind(now)
+            .bind(now - window_secs)
+            .bind(max)
+            .fetch_optional(p)
+            .await)?;
+            row.is_some()
+        };
+    if granted {
+        return Ok(Ok(()));
+    }
+    let row: Option<(i64, i64)> = with_pool!(db, p => sqlx::query_as(
+        "SELECT CAST(failures AS BIGINT), window_started_at FROM auth_throttle WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(p)
+    .await)?;
+    let (used, started) = row.unwrap_or((0, now));
+    Ok(Err(Shortfall {
+        left: (max - used).max(0),
+        retry_after_secs: (started + window_secs - now).max(1),
+    }))
+}
+
+/// Why [`reserve_many`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    pub left: i64,
+    pub retry_after_secs: i64,
+}
+
+/// Hands back `n` units reserved with [`reserve_many`] that were not used.
+pub async fn release_many(db: &Db, key: &str, n: i64) -> DbResult<()> {
+    let sql = "UPDATE auth_throttle SET failures = CASE WHEN failures > $2 THEN failures - $2 ELSE 0 END \
+               WHERE key = $1";
+    with_pool!(db, p => sqlx::query(sql).bind(key).bind(n).execute(p).await.map(|_| ()))
+}
