@@ -26,6 +26,12 @@ pub struct Config {
     pub hash_queue_max: usize,
     /// Google sign-ins an address may start per 10 minutes without finishing them.
     pub oidc_starts_per_ip: i64,
+    /// A client must send a request's headers within this time, or its connection is closed.
+    pub header_read_timeout: Duration,
+    /// A request that has not been answered by then gets 408.
+    pub request_timeout: Duration,
+    /// Open connections at once; more wait in the listen backlog.
+    pub max_connections: usize,
     pub login_lockout: Duration,
     pub max_body_bytes: usize,
     /// How many proxies in front of Roster append to `X-Forwarded-For`: the client address is
@@ -399,6 +405,21 @@ impl Config {
             login_max_failures_per_ip: number(lookup, "LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000)?,
             hash_queue_max: number(lookup, "HASH_QUEUE_MAX", 64, 1, 10_000)? as usize,
             oidc_starts_per_ip: number(lookup, "OIDC_STARTS_PER_IP", 60, 1, 100_000)?,
+            header_read_timeout: Duration::from_secs(number(
+                lookup,
+                "HEADER_READ_TIMEOUT_SECS",
+                10,
+                1,
+                3600,
+            )? as u64),
+            request_timeout: Duration::from_secs(number(
+                lookup,
+                "REQUEST_TIMEOUT_SECS",
+                30,
+                1,
+                3600,
+            )? as u64),
+            max_connections: number(lookup, "MAX_CONNECTIONS", 1024, 1, 1_000_000)? as usize,
             login_lockout: Duration::from_secs(
                 number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60,
             ),

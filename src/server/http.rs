@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -35,8 +34,6 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("server: {0}")]
-    Serve(std::io::Error),
     #[error("email: {0}")]
     Mail(String),
     #[error("OpenID Connect: {0}")]
@@ -133,7 +130,11 @@ pub fn router(state: AppState) -> Router {
             refuse_control_characters,
         ))
         .layer(mw::from_fn_with_state(state.clone(), refuse_cross_site))
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes));
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ));
     with_security_headers(router, state.config.is_https())
         .layer(crate::server::logging::trace_layer())
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -397,29 +398,28 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let addr = state.config.bind_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })?
-        // A response written in several pieces (streamed pages) must not wait for the client's
-        // delayed ACK between them (Nagle's algorithm): up to 40 ms per page otherwise.
-        .tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
+        .map_err(|source| StartError::Bind { addr, source })?;
     let cleanup = tokio::spawn(crate::server::sweep::run(state.db.clone()));
     let mail_sender = start_mail_sender(&state)?;
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let limits = listen_limits(&state.config);
+    crate::server::listen::serve(listener, router(state), limits, shutdown_signal()).await;
     cleanup.abort();
     if let Some(sender) = mail_sender {
         sender.abort();
     }
     db.close().await;
     tracing::info!("roster stopped");
-    result.map_err(StartError::Serve)
+    Ok(())
+}
+
+/// The connection limits of `config`.
+pub fn listen_limits(config: &Config) -> crate::server::listen::Limits {
+    crate::server::listen::Limits {
+        header_read_timeout: config.header_read_timeout,
+        max_connections: config.max_connections,
+    }
 }
 
 async fn shutdown_signal() {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod identities;
 pub mod invites;
+pub mod listen;
 pub mod logging;
 pub mod mail;
 pub mod members;

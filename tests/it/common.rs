@@ -180,14 +180,15 @@ async fn serve_on(
         .expect("app state");
     let mail_sender = roster::server::http::start_mail_sender(&state).expect("mail sender");
     let db = state.db.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Served as `roster serve` serves: the same accept loop and connection limits.
+    let limits = roster::server::http::listen_limits(&state.config);
+    let app = router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+        roster::server::listen::serve(listener, app, limits, async {
+            let _ = rx.await;
+        })
+        .await;
     });
     TestApp {
         database_url: url.clone(),

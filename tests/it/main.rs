@@ -12,6 +12,7 @@ mod fake_idp;
 mod foundation;
 mod hostile;
 mod invites;
+mod limits;
 mod members;
 mod read_cache;
 #[macro_use]
