@@ -41,7 +41,9 @@ pub fn ProfilePage() -> impl IntoView {
                             {list.has_password.then(|| view! { <li>"Password"</li> })}
                         </ul>
                         {list.google_enabled.then(|| view! {
-                            <a class="button secondary" rel="external" href="/auth/oidc/login?link=1" data-testid="link-google">"Link Google"</a>
+                            <form method="post" action="/auth/oidc/link" class="inline">
+                                <button class="button secondary" type="submit" data-testid="link-google">"Link Google"</button>
+                            </form>
                         })}
                     }.into_any(),
                 })}

@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .route("/auth/oidc/login", get(oidc_routes::login))
+        .route("/auth/oidc/link", axum::routing::post(oidc_routes::link))
         .route("/auth/oidc/callback", get(oidc_routes::callback))
         // Built assets, served precompressed (brotli, gzip) when the build made them
         // (`cargo leptos build --release --precompress`).

@@ -76,7 +76,21 @@ fn percent_decode(s: &str) -> String {
 
 /// Starts a sign-in in `c`'s browser session; returns what the app sent to the provider.
 pub async fn begin(app: &TestApp, c: &reqwest::Client, path: &str) -> Attempt {
-    let r = c.get(app.url(path)).send().await.unwrap();
+    attempt_of(c.get(app.url(path)).send().await.unwrap(), path)
+}
+
+/// Starts linking Google from the profile (a POST, as the profile's form sends it).
+pub async fn begin_link(app: &TestApp, c: &reqwest::Client) -> Attempt {
+    let r = c
+        .post(app.url("/auth/oidc/link"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    attempt_of(r, "/auth/oidc/link")
+}
+
+fn attempt_of(r: reqwest::Response, path: &str) -> Attempt {
     assert_eq!(r.status(), 303, "{path}");
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert!(to.contains("/authorize?"), "sent to the provider: {to}");
@@ -87,7 +101,10 @@ pub async fn begin(app: &TestApp, c: &reqwest::Client, path: &str) -> Attempt {
     assert_eq!(query_param(&to, "client_id").as_deref(), Some(CLIENT_ID));
     assert_eq!(
         query_param(&to, "redirect_uri"),
-        Some(format!("{}/auth/oidc/callback", app.base))
+        Some(format!(
+            "{}/auth/oidc/callback",
+            r.url().origin().ascii_serialization()
+        ))
     );
     Attempt {
         state: query_param(&to, "state").unwrap(),
@@ -268,7 +285,28 @@ async fn a_password_account_is_never_linked_by_email(app: TestApp, idp: FakeIdp)
 
     // The owner links it from their profile after signing in with the password.
     let grace = app.signed_in("grace@example.com").await;
-    let attempt = begin(&app, &grace, "/auth/oidc/login?link=1").await;
+    // Linking is a POST with the cross-site check: a link or a form on another site cannot
+    // start it, and the old GET parameter links nothing.
+    let cross_site = grace
+        .post(app.url("/auth/oidc/link"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let old_way = begin(&app, &grace, "/auth/oidc/login?link=1").await;
+    idp.issue(
+        "old-way-code",
+        idp.claims("google-sub-grace", "grace@example.com", &old_way.nonce),
+        Signing::Good,
+        &old_way.challenge,
+    );
+    assert_eq!(
+        callback(&app, &grace, "old-way-code", &old_way.state).await,
+        "/auth/error?reason=account_exists"
+    );
+    let grace = app.signed_in("grace@example.com").await;
+    let attempt = begin_link(&app, &grace).await;
     idp.issue(
         "link-code",
         idp.claims("google-sub-grace", "grace@example.com", &attempt.nonce),

@@ -26,7 +26,6 @@ fn start_key(ip: &str) -> String {
 pub struct LoginParams {
     return_to: Option<String>,
     invite: Option<String>,
-    link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,10 +112,53 @@ async fn refuse(
     refusal.page()
 }
 
+/// `GET /auth/oidc/login`: starts a sign-in (optionally through an invitation link).
 pub async fn login(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
     Query(params): Query<LoginParams>,
+) -> Response {
+    let invite_token_hash = match params.invite.as_deref() {
+        Some(token) => {
+            let hash = token_hash(token);
+            match invites::find_by_token_hash(&state.db, &hash).await {
+                Ok(Some(_)) => Some(hash),
+                Ok(None) => return Refusal::InvitationInvalid.page(),
+                Err(e) => return AppError::from(e).into_response(),
+            }
+        }
+        None => None,
+    };
+    start(
+        &state,
+        &ctx,
+        safe_return_to(params.return_to),
+        invite_token_hash,
+        None,
+    )
+    .await
+}
+
+/// `POST /auth/oidc/link`: a signed-in user links their Google account from the profile. A
+/// POST, so that it passes the cross-site check: a link on another site cannot start it.
+pub async fn link(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    let Some(user) = &ctx.user else {
+        return Redirect::to("/login?return_to=/profile").into_response();
+    };
+    let user_id = user.id.clone();
+    start(&state, &ctx, "/profile".into(), None, Some(user_id)).await
+}
+
+/// Sends the browser to the provider with a new flow kept in the session.
+async fn start(
+    state: &AppState,
+    ctx: &RequestContext,
+    return_to: String,
+    invite_token_hash: Option<String>,
+    link_user_id: Option<String>,
 ) -> Response {
     let Some(oidc) = &state.oidc else {
         return Refusal::NotConfigured.page();
@@ -129,23 +171,6 @@ pub async fn login(
         Ok(Reservation::Refused { .. }) => return Refusal::RateLimited.page(),
         Err(e) => return AppError::from(e).into_response(),
     }
-    let return_to = safe_return_to(params.return_to);
-    let invite_token_hash = match params.invite.as_deref() {
-        Some(token) => {
-            let hash = token_hash(token);
-            match invites::find_by_token_hash(&state.db, &hash).await {
-                Ok(Some(_)) => Some(hash),
-                Ok(None) => return Refusal::InvitationInvalid.page(),
-                Err(e) => return AppError::from(e).into_response(),
-            }
-        }
-        None => None,
-    };
-    let link_user_id = match (params.link.is_some(), &ctx.user) {
-        (true, Some(user)) => Some(user.id.clone()),
-        (true, None) => return Redirect::to("/login?return_to=/profile").into_response(),
-        (false, _) => None,
-    };
     match oidc.start(return_to, invite_token_hash, link_user_id).await {
         Ok((url, flow)) => {
             let stored = match serde_json::to_string(&flow) {
@@ -159,7 +184,7 @@ pub async fn login(
         }
         Err(e) => {
             refuse(
-                &state,
+                state,
                 Refusal::ProviderUnavailable,
                 e.to_string(),
                 None,
