@@ -116,3 +116,15 @@ test('an admin deactivates a member, who is refused at sign-in, and resets a pas
   await changePassword(reyPage, temporary, 'rey chose this one');
   await expect(reyPage).toHaveURL(/\/members$/);
 });
+
+test('a hostile return path after signing in stays on this origin', async ({ page }) => {
+  for (const hostile of ['//evil.example', '/\t/evil.example', '/\\evil.example', 'https://evil.example/']) {
+    await page.context().clearCookies();
+    await page.goto(`/login?return_to=${encodeURIComponent(hostile)}`);
+    await hydrated(page);
+    await page.getByLabel('Email').fill(ADMIN_EMAIL);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/members$/);
+  }
+});

@@ -54,6 +54,17 @@ pub fn display_name(raw: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
+/// A name as an identity provider sends it, made storable rather than refused (the person did
+/// not type it here): control characters become spaces, at most [`MAX_NAME_CHARS`] are kept.
+pub fn name_from_provider(raw: &str) -> String {
+    let one_line: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_NAME_CHARS)
+        .collect();
+    one_line.trim().to_string()
+}
+
 /// The name of an organization or workspace: 1 to 100 characters on one line.
 pub fn entity_name(raw: &str) -> Result<String, &'static str> {
     let name = raw.trim();
@@ -127,6 +138,16 @@ pub struct Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_providers_name_is_kept_to_one_storable_line() {
+        assert_eq!(name_from_provider(" Ada\0Love\r\nlace "), "Ada Love  lace");
+        assert_eq!(
+            name_from_provider(&"é".repeat(300)).chars().count(),
+            MAX_NAME_CHARS
+        );
+        assert_eq!(name_from_provider("\u{1b}[2J"), "[2J");
+    }
 
     #[test]
     fn names_stay_on_one_line_and_within_bounds() {

@@ -370,6 +370,10 @@ fn guard(
         return (restricted && !ALLOWED_WHILE_RESTRICTED.contains(&path))
             .then(|| AppError::PasswordChangeRequired.into_response());
     }
+    // Starting a Google link is an action on the account like any server function.
+    if restricted && path.starts_with("/auth/oidc/link") {
+        return Some(Redirect::to("/change-password").into_response());
+    }
     if !is_page(method, path) {
         return None;
     }

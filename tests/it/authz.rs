@@ -226,6 +226,19 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
             ],
         ),
+        // A failed sign-in for an unknown account: refused alike for everyone (and after five
+        // attempts at one account, throttled), except that a session held on the
+        // change-password screen may do nothing else.
+        (
+            "/api/auth/login",
+            vec![
+                ("email", "nobody@example.com".into()),
+                ("password", "not it".into()),
+            ],
+            [
+                401, 401, 401, 401, 401, 429, 429, 429, 429, 429, 429, 403, 429,
+            ],
+        ),
         // Last: it ends each actor's session.
         (
             "/api/auth/logout",
@@ -330,6 +343,34 @@ async fn authorization_matrix(app: TestApp) {
         admin_b: admin_b.clone(),
     };
     let mut failures = Vec::new();
+    // The Google link start is a POST outside /api: signed out it asks for a sign-in; signed
+    // in it would go to the provider (not configured here, so the page that says so).
+    for (i, c) in clients.iter().enumerate() {
+        let r = c
+            .post(app.url("/auth/oidc/link"))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let expected = match ACTORS[i] {
+            "anonymous" | "a deactivated user" => "/login?return_to=/profile",
+            "a user who must change their password" => "/change-password",
+            _ => "/auth/error?reason=not_configured",
+        };
+        if to != expected {
+            failures.push(format!(
+                "/auth/oidc/link as {}: expected {expected}, got {} {to}",
+                ACTORS[i],
+                r.status()
+            ));
+        }
+    }
     for (endpoint, form, expected) in matrix(&ids) {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         for (i, c) in clients.iter().enumerate() {

@@ -1138,3 +1138,83 @@ async fn unlinking_ends_the_sessions_it_opened_and_never_the_last_way_in(
         1
     );
 }
+
+with_idp!(
+    a_hostile_return_path_never_leaves_the_origin,
+    a_hostile_return_path_never_leaves_the_origin
+);
+async fn a_hostile_return_path_never_leaves_the_origin(app: TestApp, idp: FakeIdp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let _ = boot;
+    app.exec(
+        &format!(
+            "INSERT INTO identities (issuer, subject, user_id, email_at_link, created_at) \
+             SELECT '{}', 'sub-admin', id, email, 0 FROM users WHERE email = 'admin@example.com'",
+            idp.issuer
+        ),
+        &[],
+    )
+    .await;
+    let hostile = [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/ /evil.example",
+        "/\u{a0}/evil.example",
+        "evil.example",
+        "",
+    ];
+    for (i, value) in hostile.iter().enumerate() {
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let c = client();
+        let attempt = begin(&app, &c, &format!("/auth/oidc/login?return_to={encoded}")).await;
+        let code = format!("hostile-{i}");
+        idp.issue(
+            &code,
+            idp.claims("sub-admin", "admin@example.com", &attempt.nonce),
+            Signing::Good,
+            &attempt.challenge,
+        );
+        assert_eq!(
+            callback(&app, &c, &code, &attempt.state).await,
+            "/members",
+            "return_to {value:?}"
+        );
+    }
+    // A percent-encoded line break is only text in a path on this origin (the browser does
+    // not decode it into one), so it is kept as it is.
+    let c = client();
+    let attempt = begin(
+        &app,
+        &c,
+        "/auth/oidc/login?return_to=%2F%250A%2Fevil.example",
+    )
+    .await;
+    idp.issue(
+        "encoded",
+        idp.claims("sub-admin", "admin@example.com", &attempt.nonce),
+        Signing::Good,
+        &attempt.challenge,
+    );
+    assert_eq!(
+        callback(&app, &c, "encoded", &attempt.state).await,
+        "/%0A/evil.example"
+    );
+    // A path on this origin is kept.
+    let c = client();
+    let attempt = begin(&app, &c, "/auth/oidc/login?return_to=%2Faudit%3Fpage%3D2").await;
+    idp.issue(
+        "fine",
+        idp.claims("sub-admin", "admin@example.com", &attempt.nonce),
+        Signing::Good,
+        &attempt.challenge,
+    );
+    assert_eq!(
+        callback(&app, &c, "fine", &attempt.state).await,
+        "/audit?page=2"
+    );
+}

@@ -259,8 +259,8 @@ impl Oidc {
             name: claims
                 .name()
                 .and_then(|n| n.get(None))
-                // At most 200 characters, as a name typed into Add User.
-                .map(|n| n.as_str().chars().take(200).collect())
+                // One line of at most 200 characters, as a name typed into Add User.
+                .map(|n| crate::domain::requests::name_from_provider(n.as_str()))
                 .unwrap_or_default(),
             hosted_domain: claims_json
                 .get("hd")
