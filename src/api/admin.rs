@@ -62,3 +62,12 @@ pub async fn reset_password(
     let password = password.unwrap_or_default();
     Ok(crate::server::accounts::reset_password(&caller, &user_id, &password).await?)
 }
+
+/// Erases an account and every personal trace of it (platform admins); the audit trail keeps
+/// the events under a tombstone. 409 for one's own account and the last platform admin.
+#[server(prefix = "/api", endpoint = "users/erase", output = super::JsonResponse)]
+pub async fn erase_user(user_id: String) -> Result<(), ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::accounts::erase(&caller, &user_id).await?)
+}

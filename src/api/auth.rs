@@ -60,3 +60,11 @@ pub async fn unlink_identity(issuer: String, subject: String) -> Result<(), ApiE
     let caller = caller().await?;
     Ok(crate::server::identities::unlink(&caller, &issuer, &subject).await?)
 }
+
+/// Changes the caller's display name (one line, at most 200 characters). Returns it as stored.
+#[server(prefix = "/api", endpoint = "auth/set_name", output = super::JsonResponse)]
+pub async fn set_my_name(name: String) -> Result<String, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::accounts::set_own_name(&caller, &name).await?)
+}

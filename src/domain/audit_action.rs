@@ -33,6 +33,7 @@ pub enum AuditAction {
     UserDeactivated,
     UserReactivated,
     PasswordReset,
+    UserErased,
 }
 
 named_enum!(AuditAction, "audit action", {
@@ -60,6 +61,7 @@ named_enum!(AuditAction, "audit action", {
     UserDeactivated => "user_deactivated",
     UserReactivated => "user_reactivated",
     PasswordReset => "password_reset",
+    UserErased => "user_erased",
 });
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ pub enum Action {
     ViewAudit,
     /// Grant a platform role (on an invitation, or directly).
     GrantPlatformRole,
+    /// Delete an account and every personal trace of it.
+    EraseAccount,
 }
 
 /// A role someone wants to hand out.
@@ -89,7 +91,7 @@ impl Actor {
 pub fn can(actor: &Actor, action: Action, target: Target<'_>) -> bool {
     use Action::*;
     match (action, target) {
-        (CreateOrganization | GrantPlatformRole, _) => actor.is_platform_admin(),
+        (CreateOrganization | GrantPlatformRole | EraseAccount, _) => actor.is_platform_admin(),
         (CreateWorkspace, Target::Organization { org_id }) => {
             actor.is_platform_admin() || actor.administers_org(org_id)
         }
@@ -301,6 +303,8 @@ mod tests {
             Target::Platform
         ));
         assert!(can(&admin, Action::CreateOrganization, Target::Platform));
+        assert!(can(&admin, Action::EraseAccount, Target::Platform));
+        assert!(!can(&ws_admin, Action::EraseAccount, Target::Platform));
     }
 
     fn scope(workspaces: &[(&str, &str)], orgs: &[(&str, OrgRole)]) -> AccountScope {

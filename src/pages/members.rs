@@ -1,5 +1,5 @@
 use super::ErrorNote;
-use crate::api::admin::{DeactivateUser, ReactivateUser, ResetPassword};
+use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{list_members, RemoveMember, SetMemberRole};
 use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
@@ -106,6 +106,7 @@ fn WorkspaceMembers(
         org_id: &ws.org_id,
     };
     let may = Permissions {
+        erase: can(&actor, Action::EraseAccount, Target::Platform),
         change: can(&actor, Action::ChangeRole, target),
         remove: can(&actor, Action::RemoveMember, target),
         manage_invites: can(&actor, Action::ManageInvitation, target),
@@ -158,6 +159,7 @@ fn WorkspaceMembers(
         deactivate: ServerAction::<DeactivateUser>::new(),
         reactivate: ServerAction::<ReactivateUser>::new(),
         reset: ServerAction::<ResetPassword>::new(),
+        erase: ServerAction::<EraseUser>::new(),
     };
     let adding = RwSignal::new(false);
     let inviting = RwSignal::new(false);
@@ -168,6 +170,7 @@ fn WorkspaceMembers(
         actions.cancel.version().get();
         actions.deactivate.version().get();
         actions.reactivate.version().get();
+        actions.erase.version().get();
         reload.update(|n| *n += 1);
     });
     let action_error = Signal::derive(move || {
@@ -181,6 +184,7 @@ fn WorkspaceMembers(
             .or_else(|| err(actions.deactivate.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| err(actions.reactivate.value().get().map(|r| r.map(|_| ()))))
             .or_else(|| err(actions.reset.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.erase.value().get()))
     });
     let account_changed = Signal::derive(move || {
         let said = |r: Option<
@@ -338,6 +342,8 @@ fn WorkspaceMembers(
 
 #[derive(Clone, Copy)]
 struct Permissions {
+    /// Platform admins: erase an account.
+    erase: bool,
     change: bool,
     remove: bool,
     manage_invites: bool,
@@ -353,6 +359,7 @@ struct RowActions {
     deactivate: ServerAction<DeactivateUser>,
     reactivate: ServerAction<ReactivateUser>,
     reset: ServerAction<ResetPassword>,
+    erase: ServerAction<EraseUser>,
 }
 
 #[component]
@@ -375,6 +382,7 @@ fn ActiveRow(
     let email = m.email.clone();
     let managed_by_idp = m.role_source == RoleSource::Idp;
     let deactivated = m.status == MemberStatus::Deactivated;
+    let (erase_email, erase_id) = (m.email.clone(), user_id.clone());
     let role_cell = {
         let (ws_id, user_id) = (ws_id.clone(), user_id.clone());
         if may.change {
@@ -455,6 +463,21 @@ fn ActiveRow(
                                 actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: u1.clone() });
                             }
                         }>"Remove"</button>
+                    }
+                })}
+                {may.erase.then(move || {
+                    let (email, user_id) = (erase_email.clone(), erase_id.clone());
+                    view! {
+                        <button class="button danger small" data-testid="erase" on:click=move |_| {
+                            // Typed confirmation: erasing cannot be undone.
+                            let typed = window()
+                                .prompt_with_message(&format!("Erase {email} for good? Their account, memberships and sign-in methods are deleted and the audit log keeps only a tombstone. Type the email to confirm."))
+                                .ok()
+                                .flatten();
+                            if typed.as_deref().map(str::trim) == Some(email.as_str()) {
+                                actions.erase.dispatch(EraseUser { user_id: user_id.clone() });
+                            }
+                        }>"Erase"</button>
                     }
                 })}
             </td>

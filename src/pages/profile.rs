@@ -1,5 +1,5 @@
 use super::ErrorNote;
-use crate::api::auth::{my_identities, UnlinkIdentity};
+use crate::api::auth::{my_identities, SetMyName, UnlinkIdentity};
 use crate::components::me::use_me;
 use crate::domain::time::format_date;
 use leptos::prelude::*;
@@ -10,14 +10,27 @@ pub fn ProfilePage() -> impl IntoView {
     let unlink = ServerAction::<UnlinkIdentity>::new();
     let identities = Resource::new(move || unlink.version().get(), |_| my_identities());
     let error = Signal::derive(move || unlink.value().get().and_then(|r| r.err()).map(|e| e.error));
+    let rename = ServerAction::<SetMyName>::new();
+    let rename_error =
+        Signal::derive(move || rename.value().get().and_then(|r| r.err()).map(|e| e.error));
     view! {
         <section class="card narrow">
             <h1>"Profile"</h1>
             <Transition fallback=|| ()>
                 {move || me.get().and_then(|r| r.ok()).flatten().map(|m| view! {
-                    <p><strong>{m.name.clone()}</strong> " " <span class="muted">{m.email.clone()}</span></p>
+                    <p><span class="muted">{m.email.clone()}</span></p>
+                    <ActionForm action=rename attr:class="form row" attr:data-testid="rename-form">
+                        <label>"Display name"
+                            <input name="name" maxlength="200" prop:value=m.name.clone() autocomplete="name"/>
+                        </label>
+                        <button class="button secondary" type="submit" disabled=move || rename.pending().get()>"Save"</button>
+                    </ActionForm>
                 })}
             </Transition>
+            <ErrorNote message=rename_error/>
+            <Show when=move || matches!(rename.value().get(), Some(Ok(_)))>
+                <p class="notice" role="status" data-testid="renamed">"Saved."</p>
+            </Show>
             <h2>"Sign-in methods"</h2>
             <ErrorNote message=error/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -219,3 +219,40 @@ pub async fn reset_password(
         )),
     }
 }
+
+/// Erases an account (platform admins only): see [`users::erase`]. Audited under the
+/// tombstone, never the email.
+pub async fn erase(caller: &Caller, user_id: &str) -> Result<(), AppError> {
+    if !crate::domain::can(
+        caller.actor().await?,
+        Action::EraseAccount,
+        Target::Platform,
+    ) {
+        return Err(AppError::Forbidden("only platform admins erase accounts"));
+    }
+    let target = other_account(caller, user_id, "erase").await?;
+    let mut ev = caller.audit(AuditAction::UserErased);
+    ev.target = Some(users::tombstone(&target.id));
+    ev.detail = Some(format!("user_id={}", target.id));
+    match users::erase(&caller.state.db, &target.id, &ev).await? {
+        AccountChange::Done { .. } => Ok(()),
+        AccountChange::NotFound => Err(AppError::NotFound("no such user")),
+        AccountChange::LastPlatformAdmin => Err(AppError::Conflict {
+            code: "last_platform_admin",
+            message:
+                "This is the last active platform admin; make someone else a platform admin first"
+                    .into(),
+        }),
+        AccountChange::NotManaged | AccountChange::Unchanged => {
+            Err(AppError::Internal("erase: unexpected outcome".into()))
+        }
+    }
+}
+
+/// The caller renames themselves.
+pub async fn set_own_name(caller: &Caller, name: &str) -> Result<String, AppError> {
+    let name = crate::domain::requests::display_name(name)
+        .map_err(|e| AppError::invalid_field("name", e))?;
+    users::set_name(&caller.state.db, &caller.user.id, &name).await?;
+    Ok(name)
+}

@@ -399,3 +399,150 @@ async fn two_platform_admins_cannot_deactivate_each_other_at_once(app: TestApp) 
         1
     );
 }
+
+both_backends!(
+    an_erased_account_leaves_no_row_with_its_email,
+    an_erased_account_leaves_no_row_with_its_email
+);
+async fn an_erased_account_leaves_no_row_with_its_email(app: TestApp) {
+    let w = world(&app).await;
+    let gone = "admin@a.example";
+    let gone_id = app
+        .scalar_text("SELECT id FROM users WHERE email = $1", &[gone])
+        .await;
+    // A history: an invitation they sent, a failed sign-in, audit rows about them.
+    let r = app
+        .post(
+            &w.admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", &w.ws),
+                ("emails", "newcomer@example.com"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        app.login(&client(), gone, "not the password").await.status,
+        401
+    );
+    assert!(app.audit_text().await.contains(gone));
+
+    // Refused for anyone but a platform admin, and for oneself; nothing changes.
+    let root_id = app
+        .scalar_text("SELECT id FROM users WHERE email = 'root@example.com'", &[])
+        .await;
+    let anonymous = client();
+    for (c, target, status) in [
+        (&anonymous, gone_id.as_str(), 401),
+        (&w.admin, w.member_id.as_str(), 403),
+        (&w.platform, root_id.as_str(), 409),
+    ] {
+        let r = app
+            .post(c, "/api/users/erase", &[("user_id", target)])
+            .await;
+        assert_eq!(r.status, status, "{}", r.text);
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM users", &[]).await, 4);
+
+    let r = app
+        .post(&w.platform, "/api/users/erase", &[("user_id", &gone_id)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let like = format!("%{gone}%");
+    for sql in [
+        "SELECT COUNT(*) FROM users WHERE email LIKE $1 OR name LIKE $1",
+        "SELECT COUNT(*) FROM workspace_members WHERE email LIKE $1",
+        "SELECT COUNT(*) FROM identities WHERE email_at_link LIKE $1",
+        "SELECT COUNT(*) FROM pending_invites WHERE email LIKE $1",
+        "SELECT COUNT(*) FROM mail_outbox WHERE to_address LIKE $1 OR body_text LIKE $1",
+        "SELECT COUNT(*) FROM auth_throttle WHERE key LIKE $1",
+        "SELECT COUNT(*) FROM audit_log WHERE target LIKE $1 OR detail LIKE $1",
+    ] {
+        assert_eq!(app.scalar(sql, &[&like]).await, 0, "{sql}");
+    }
+    for sql in [
+        "SELECT COUNT(*) FROM sessions WHERE user_id = $1",
+        "SELECT COUNT(*) FROM workspace_members WHERE user_id = $1",
+        "SELECT COUNT(*) FROM pending_invite_workspaces WHERE invited_by_user_id = $1",
+    ] {
+        assert_eq!(app.scalar(sql, &[&gone_id]).await, 0, "{sql}");
+    }
+    // The invitation they sent went with them; the history stays, under the tombstone.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM pending_invites WHERE email = 'newcomer@example.com'",
+            &[]
+        )
+        .await,
+        0
+    );
+    let stone = format!("erased-user-{gone_id}");
+    assert!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target = $1",
+            &[&stone]
+        )
+        .await
+            >= 3
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'user_erased' AND target = $1",
+            &[&stone]
+        )
+        .await,
+        1
+    );
+    // Everyone else is untouched.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM users", &[]).await, 3);
+    assert_eq!(
+        app.login(&client(), "member@a.example", PASSWORD)
+            .await
+            .status,
+        200
+    );
+}
+
+both_backends!(anyone_renames_themselves, anyone_renames_themselves);
+async fn anyone_renames_themselves(app: TestApp) {
+    let w = world(&app).await;
+    let member = app.signed_in("member@a.example").await;
+    let r = app
+        .post(&member, "/api/auth/set_name", &[("name", "  Mia Member ")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, "Mia Member");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND name = 'Mia Member'",
+            &[&w.member_id]
+        )
+        .await,
+        1
+    );
+    // The members list finds them by the new name.
+    let rows = app.list_members(&w.admin, &w.ws, "all", "mia").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for bad in ["x".repeat(201), "two\nlines".to_string()] {
+        let r = app
+            .post(&member, "/api/auth/set_name", &[("name", bad.as_str())])
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+    }
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND name = 'Mia Member'",
+            &[&w.member_id]
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.post(&client(), "/api/auth/set_name", &[("name", "x")])
+            .await
+            .status,
+        401
+    );
+}

@@ -226,6 +226,21 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
             ],
         ),
+        (
+            "/api/users/erase",
+            vec![("user_id", "no-such-user".into())],
+            [
+                401, 403, 403, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401,
+            ],
+        ),
+        // Renaming oneself with a name that is too long changes nothing.
+        (
+            "/api/auth/set_name",
+            vec![("name", "x".repeat(201))],
+            [
+                401, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 403, 401,
+            ],
+        ),
         // A failed sign-in for an unknown account: refused alike for everyone (and after five
         // attempts at one account, throttled), except that a session held on the
         // change-password screen may do nothing else.

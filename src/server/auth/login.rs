@@ -150,6 +150,7 @@ pub async fn with_password(
     session
         .sign_in(&user.id, user.session_version, "password")
         .await?;
+    users::record_sign_in(&state.db, &user.id, now()).await?;
     audit_login(
         state,
         Some(&user.id),

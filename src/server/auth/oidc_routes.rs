@@ -274,6 +274,9 @@ pub async fn callback(
     {
         return AppError::from(e).into_response();
     }
+    if let Err(e) = users::record_sign_in(&state.db, &user.id, now()).await {
+        return AppError::from(e).into_response();
+    }
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),
         action: AuditAction::AuthnLoginSuccess,

@@ -530,3 +530,94 @@ pub async fn reset_password(
         Ok(AccountChange::Done { had_password })
     })
 }
+
+/// Records a sign-in (once per sign-in, never per request).
+pub async fn record_sign_in(db: &Db, user_id: &str, at: i64) -> DbResult<()> {
+    with_pool!(db, p => sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+/// What stands in for an erased account's email and name wherever the history keeps them.
+pub fn tombstone(user_id: &str) -> String {
+    format!("erased-user-{user_id}")
+}
+
+/// Erases an account in one transaction: the user row (and through it identities,
+/// memberships, organization roles and sessions), invitations addressed to it, the grants it
+/// made on pending invitations (a grant without a granter would read as the command line's),
+/// its sign-in counters and queued email to it; the audit trail keeps every event with the
+/// email replaced by [`tombstone`]. The last active platform admin is refused.
+pub async fn erase(db: &Db, user_id: &str, audit: &AuditEvent) -> DbResult<AccountChange> {
+    let stone = tombstone(user_id);
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let row: Option<(String, Option<PlatformRole>, Option<i64>)> = sqlx::query_as(
+            "SELECT email, platform_role, disabled_at FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((email, platform_role, disabled_at)) = row else {
+            return Ok(AccountChange::NotFound);
+        };
+        if platform_role == Some(PlatformRole::PlatformAdmin) && disabled_at.is_none() {
+            sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
+            let admins: i64 = sqlx::query_scalar(ACTIVE_PLATFORM_ADMINS).fetch_one(&mut *tx).await?;
+            if admins <= 1 {
+                return Ok(AccountChange::LastPlatformAdmin);
+            }
+        }
+        for sql in [
+            "DELETE FROM pending_invite_workspaces WHERE invited_by_user_id = $1",
+            "UPDATE pending_invites SET platform_role = NULL, platform_role_granted_by = NULL, \
+             platform_role_expires_at = NULL WHERE platform_role_granted_by = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        }
+        for sql in [
+            "DELETE FROM pending_invites WHERE email = $1",
+            "DELETE FROM mail_outbox WHERE to_address = $1 OR invite_email = $1",
+            "DELETE FROM auth_throttle WHERE key = 'account:' || $1",
+        ] {
+            sqlx::query(sql).bind(&email).execute(&mut *tx).await?;
+        }
+        // Invitations left with nothing to grant.
+        sqlx::query(
+            "DELETE FROM pending_invites WHERE platform_role IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM pending_invite_workspaces w WHERE w.email = pending_invites.email)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE audit_log SET target = $1 WHERE target = $2")
+            .bind(&stone)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $2, $1) WHERE detail LIKE '%' || $2 || '%'")
+            .bind(&stone)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit_query!(audit).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AccountChange::Done { had_password: false })
+    })
+}
+
+/// A new display name (the members list's name key follows, through a trigger).
+pub async fn set_name(db: &Db, user_id: &str, name: &str) -> DbResult<()> {
+    with_pool!(db, p => sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
