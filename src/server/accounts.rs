@@ -166,7 +166,7 @@ pub async fn reset_password(
     let target = other_account(caller, user_id, "reset the password of").await?;
     let actor = caller.actor().await?.clone();
     // Checked before hashing too, so a refused caller costs no Argon2 work.
-    let scope = users::account_scope(&caller.state.db, &target.id).await?;
+    let scope = users::account_scope(&caller.state.db, &target.id, &target.email).await?;
     if !crate::domain::manages(&actor, &scope) {
         return Err(not_managed());
     }

@@ -267,13 +267,9 @@ async fn refuse_control_characters(
     req: Request,
     next: Next,
 ) -> Response {
-    let is_form = req.method() == Method::POST
-        && req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    // Every server function's body, whatever its declared type: they decode a URL-encoded
+    // body without looking at the header.
+    if !(req.method() == Method::POST && req.uri().path().starts_with("/api/")) {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
@@ -424,6 +420,7 @@ pub fn listen_limits(config: &Config) -> crate::server::listen::Limits {
     crate::server::listen::Limits {
         header_read_timeout: config.header_read_timeout,
         max_connections: config.max_connections,
+        request_timeout: config.request_timeout,
     }
 }
 

@@ -7,8 +7,7 @@
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,17 +20,21 @@ use tower::Service;
 pub struct Limits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+    /// How long a request may take (`REQUEST_TIMEOUT_SECS`): at shutdown, requests in flight
+    /// get this long to finish.
+    pub request_timeout: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets the connections in
-/// flight finish their current request (at most `DRAIN` more).
+/// Serves `router` on `listener` (HTTP/1.1: an HTTP/2 connection with no request would have no
+/// read deadline) until `shutdown` completes, then lets the requests in flight finish (for at
+/// most the request timeout and a second).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    const DRAIN: Duration = Duration::from_secs(10);
+    let drain = limits.request_timeout + Duration::from_secs(1);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -69,16 +72,18 @@ pub async fn serve(
         });
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
+            // A client that connects and sends nothing is cut off as one that sends half a
+            // request is (hyper's header timer starts with the first request).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let mut builder = hyper::server::conn::http1::Builder::new();
             builder
-                .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout);
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .keep_alive_interval(Some(limits.header_read_timeout));
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
@@ -86,10 +91,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
+    if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after {DRAIN:?}; stopping anyway");
+        tracing::warn!("connections still open after {drain:?}; stopping anyway");
     }
 }

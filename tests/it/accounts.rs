@@ -546,3 +546,48 @@ async fn anyone_renames_themselves(app: TestApp) {
         401
     );
 }
+
+both_backends!(
+    a_pending_invitation_from_elsewhere_puts_an_account_out_of_reach,
+    a_pending_invitation_from_elsewhere_puts_an_account_out_of_reach
+);
+async fn a_pending_invitation_from_elsewhere_puts_an_account_out_of_reach(app: TestApp) {
+    let w = world(&app).await;
+    // The other organization's admin invites the member: a pending invitation (they do not
+    // manage the member).
+    app.add_user(
+        &w.platform,
+        "other-admin@b.example",
+        &w.ws_other,
+        "workspace_admin",
+    )
+    .await;
+    let other_admin = app.signed_in("other-admin@b.example").await;
+    let r = app
+        .post(
+            &other_admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", &w.ws_other),
+                ("emails", "member@a.example"),
+                ("role", "workspace_admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.body["results"][0]["result"], "invited", "{}", r.text);
+    // Now the member's own workspace admin no longer manages the account: resetting its
+    // password (and signing in as it to accept that invitation) is refused.
+    for endpoint in ["/api/users/reset_password", "/api/users/deactivate"] {
+        let r = app
+            .post(&w.admin, endpoint, &[("user_id", &w.member_id)])
+            .await;
+        assert_eq!(r.status, 403, "{endpoint}: {}", r.text);
+    }
+    assert_eq!(
+        app.login(&client(), "member@a.example", PASSWORD)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(disabled(&app, &w.member_id).await, 0);
+}

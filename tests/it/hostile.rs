@@ -185,6 +185,21 @@ async fn no_input_makes_a_5xx(app: TestApp) {
             }
         }
     }
+    // The check does not depend on the declared type: the server functions decode any body.
+    for content_type in [
+        "text/plain",
+        "application/octet-stream",
+        "Application/X-WWW-Form-Urlencoded",
+    ] {
+        let r = admin
+            .post(app.url("/api/auth/unlink"))
+            .header("content-type", content_type)
+            .body("issuer=a%00b&subject=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{content_type}");
+    }
     // Still serving, and the admin still signed in (no hostile call ended their session).
     let me = app.post(&admin, "/api/auth/me", &[]).await;
     assert_eq!(me.body["email"], "admin@example.com", "{}", me.text);

@@ -53,3 +53,21 @@ async fn a_slow_client_is_cut_off_and_the_cap_holds() {
     let r = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_nothing_is_cut_off_too() {
+    let app = spawn_app_with(Backend::Sqlite, &[("HEADER_READ_TIMEOUT_SECS", "1")])
+        .await
+        .unwrap();
+    let mut silent = TcpStream::connect(app.addr).await.unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest))
+        .await
+        .expect("the server closes a connection that sends nothing");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

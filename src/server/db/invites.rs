@@ -87,10 +87,18 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
         if let Some(user_id) = user_id {
             let rows: Vec<super::users::ScopeRow> = sqlx::query_as(super::users::ACCOUNT_SCOPE_SQL)
                 .bind(&user_id)
+                .bind(new.email)
                 .fetch_all(&mut *tx)
                 .await?;
             let scope = super::users::scope_from_rows(rows)?;
-            workspace_ids.retain(|ws| !scope.workspaces.iter().any(|(id, _)| id == *ws));
+            // (The scope also counts the grants of invitations pending for this email: the
+            // memberships are read on their own.)
+            let member_of: Vec<String> =
+                sqlx::query_scalar("SELECT workspace_id FROM workspace_members WHERE user_id = $1")
+                    .bind(&user_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            workspace_ids.retain(|ws| !member_of.contains(ws));
             if workspace_ids.is_empty() {
                 return Ok(InviteOutcome::AlreadyMember);
             }

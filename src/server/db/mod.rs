@@ -40,6 +40,18 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+impl Db {
+    /// What locks a row read in a write transaction until it ends: `FOR UPDATE` on PostgreSQL
+    /// (which also waits for, and blocks, inserts that reference the row); nothing on SQLite,
+    /// whose write transaction already holds the database's write lock.
+    pub fn row_lock(&self) -> &'static str {
+        match self {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
 /// The one way to open a transaction that writes, on either backend (`p.begin_write()`).
 pub trait BeginWrite {
     type Database: sqlx::Database;

@@ -112,14 +112,20 @@ pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
     Ok(actor)
 }
 
-/// Every role of an account, one row per role: `kind` is `p`latform, `o`rganization (id, role)
-/// or `w`orkspace (id, its organization). Also run inside write transactions, which is why it
-/// is a statement rather than a function.
+/// Every role of an account (`$1`, whose email is `$2`), one row per role: `kind` is
+/// `p`latform, `o`rganization (id, role) or `w`orkspace (id, its organization). The grants of a
+/// pending invitation addressed to the account count as its own: otherwise the admin of its
+/// only workspace could reset its password, sign in as it and accept an invitation from
+/// another organization. Also run inside write transactions, which is why it is a statement
+/// rather than a function.
 pub(super) const ACCOUNT_SCOPE_SQL: &str =
     "SELECT 'p' AS kind, platform_role AS a, CAST(NULL AS TEXT) AS b FROM users WHERE id = $1 AND platform_role IS NOT NULL \
+     UNION ALL SELECT 'p', platform_role, NULL FROM pending_invites WHERE email = $2 AND platform_role IS NOT NULL \
      UNION ALL SELECT 'o', org_id, role FROM org_members WHERE user_id = $1 \
      UNION ALL SELECT 'w', m.workspace_id, w.org_id FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
-     WHERE m.user_id = $1";
+     WHERE m.user_id = $1 \
+     UNION ALL SELECT 'w', iw.workspace_id, w.org_id FROM pending_invite_workspaces iw \
+     JOIN workspaces w ON w.id = iw.workspace_id WHERE iw.email = $2";
 
 pub(super) type ScopeRow = (String, Option<String>, Option<String>);
 
@@ -143,10 +149,12 @@ pub(super) fn scope_from_rows(rows: Vec<ScopeRow>) -> DbResult<AccountScope> {
     Ok(scope)
 }
 
-/// Every role `user_id` holds, for [`crate::domain::manages`].
-pub async fn account_scope(db: &Db, user_id: &str) -> DbResult<AccountScope> {
+/// Every role `user_id` (whose email is `email`) holds or is offered, for
+/// [`crate::domain::manages`].
+pub async fn account_scope(db: &Db, user_id: &str, email: &str) -> DbResult<AccountScope> {
     let rows: Vec<ScopeRow> = with_pool!(db, p => sqlx::query_as(ACCOUNT_SCOPE_SQL)
         .bind(user_id)
+        .bind(email)
         .fetch_all(p)
         .await)?;
     scope_from_rows(rows)
@@ -432,24 +440,26 @@ const ACTIVE_PLATFORM_ADMINS: &str =
 /// unless it exists and `$manages` holds on its roles. Evaluates to
 /// `(platform_role, disabled_at, has_password)`.
 macro_rules! managed_account {
-    ($tx:ident, $user_id:expr, $manages:expr) => {{
-        let row: Option<(Option<PlatformRole>, Option<i64>, bool)> = sqlx::query_as(
-            "SELECT platform_role, disabled_at, password_hash IS NOT NULL FROM users WHERE id = $1",
-        )
+    ($tx:ident, $lock:expr, $user_id:expr, $manages:expr) => {{
+        let row: Option<(Option<PlatformRole>, Option<i64>, bool, String)> = sqlx::query_as(&format!(
+            "SELECT platform_role, disabled_at, password_hash IS NOT NULL, email FROM users WHERE id = $1{}",
+            $lock
+        ))
         .bind($user_id)
         .fetch_optional(&mut *$tx)
         .await?;
-        let Some(row) = row else {
+        let Some((platform_role, disabled_at, had_password, email)) = row else {
             return Ok(AccountChange::NotFound);
         };
         let rows: Vec<ScopeRow> = sqlx::query_as(ACCOUNT_SCOPE_SQL)
             .bind($user_id)
+            .bind(&email)
             .fetch_all(&mut *$tx)
             .await?;
         if !($manages)(&scope_from_rows(rows)?) {
             return Ok(AccountChange::NotManaged);
         }
-        row
+        (platform_role, disabled_at, had_password)
     }};
 }
 
@@ -464,15 +474,20 @@ pub async fn set_deactivated(
     manages: &(dyn Fn(&AccountScope) -> bool + Send + Sync),
     audit: &AuditEvent,
 ) -> DbResult<AccountChange> {
+    let lock = db.row_lock();
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let (platform_role, disabled_at, had_password) = managed_account!(tx, user_id, manages);
+        // The platform admins' rows before the target's: locked always in this order, two
+        // admins deactivating each other wait for one another instead of deadlocking.
+        if deactivate {
+            sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
+        }
+        let (platform_role, disabled_at, had_password) = managed_account!(tx, lock, user_id, manages);
         if deactivate == disabled_at.is_some() {
             return Ok(AccountChange::Unchanged);
         }
         if deactivate {
             if platform_role == Some(PlatformRole::PlatformAdmin) {
-                sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
                 let admins: i64 = sqlx::query_scalar(ACTIVE_PLATFORM_ADMINS).fetch_one(&mut *tx).await?;
                 if admins <= 1 {
                     return Ok(AccountChange::LastPlatformAdmin);
@@ -509,9 +524,10 @@ pub async fn reset_password(
     manages: &(dyn Fn(&AccountScope) -> bool + Send + Sync),
     audit: &AuditEvent,
 ) -> DbResult<AccountChange> {
+    let lock = db.row_lock();
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let (_, _, had_password) = managed_account!(tx, user_id, manages);
+        let (_, _, had_password) = managed_account!(tx, lock, user_id, manages);
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = TRUE, temp_password_expires_at = $2, \
              session_version = session_version + 1 WHERE id = $3",
@@ -553,10 +569,19 @@ pub fn tombstone(user_id: &str) -> String {
 /// email replaced by [`tombstone`]. The last active platform admin is refused.
 pub async fn erase(db: &Db, user_id: &str, audit: &AuditEvent) -> DbResult<AccountChange> {
     let stone = tombstone(user_id);
+    // Locked first: an invitation the user is sending at this moment (its insert takes a key
+    // lock on this row) either commits before, and its rows are deleted below, or waits and
+    // then fails on the deleted user; no row is left whose inviter reads as the command line.
+    let sql = format!(
+        "SELECT email, platform_role, disabled_at FROM users WHERE id = $1{}",
+        db.row_lock()
+    );
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
+        // The platform admins' rows first, as deactivation does (one lock order, no deadlock).
+        sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
         let row: Option<(String, Option<PlatformRole>, Option<i64>)> = sqlx::query_as(
-            "SELECT email, platform_role, disabled_at FROM users WHERE id = $1",
+            &sql,
         )
         .bind(user_id)
         .fetch_optional(&mut *tx)
@@ -565,7 +590,6 @@ pub async fn erase(db: &Db, user_id: &str, audit: &AuditEvent) -> DbResult<Accou
             return Ok(AccountChange::NotFound);
         };
         if platform_role == Some(PlatformRole::PlatformAdmin) && disabled_at.is_none() {
-            sqlx::query(LOCK_PLATFORM_ADMINS).execute(&mut *tx).await?;
             let admins: i64 = sqlx::query_scalar(ACTIVE_PLATFORM_ADMINS).fetch_one(&mut *tx).await?;
             if admins <= 1 {
                 return Ok(AccountChange::LastPlatformAdmin);
