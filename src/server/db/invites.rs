@@ -428,6 +428,30 @@ pub enum AcceptOutcome {
     Gone,
 }
 
+/// Claims the unexpired invitation of `$email` inside the write transaction `$tx`, for either
+/// way of accepting it: reads the workspaces it still names (rows cancelled since the caller
+/// read them are not granted), then deletes it, so that of racing acceptances exactly one
+/// proceeds. Evaluates to `Some(workspace ids)`, or `None` when it is gone (accepted, declined,
+/// cancelled or expired).
+macro_rules! claim_invitation {
+    ($tx:ident, $email:expr, $at:expr) => {{
+        let still_invited: Vec<String> = sqlx::query_scalar(
+            "SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1",
+        )
+        .bind($email)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let deleted =
+            sqlx::query("DELETE FROM pending_invites WHERE email = $1 AND expires_at > $2")
+                .bind($email)
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+        (deleted > 0).then_some(still_invited)
+    }};
+}
+
 /// Accepts an invitation in one transaction: deletes it first (so that of two racing callbacks
 /// exactly one proceeds), then creates the user, the identity, the memberships and the audit rows.
 pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
@@ -443,21 +467,9 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
     };
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        // Rows cancelled since the caller read them are not granted.
-        let still_invited: Vec<String> =
-            sqlx::query_scalar("SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1")
-                .bind(a.email)
-                .fetch_all(&mut *tx)
-                .await?;
-        let deleted = sqlx::query("DELETE FROM pending_invites WHERE email = $1 AND expires_at > $2")
-            .bind(a.email)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
+        let Some(still_invited) = claim_invitation!(tx, a.email, at) else {
             return Ok(AcceptOutcome::Gone);
-        }
+        };
         // The identity provider verified the email, and it is the invitation's: proven.
         sqlx::query(
             "INSERT INTO users (id, email, name, platform_role, created_at, email_verified_at, last_sign_in_at) \
@@ -546,20 +558,9 @@ pub async fn accept_for_account(
     };
     with_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let still_invited: Vec<String> =
-            sqlx::query_scalar("SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1")
-                .bind(a.email)
-                .fetch_all(&mut *tx)
-                .await?;
-        let deleted = sqlx::query("DELETE FROM pending_invites WHERE email = $1 AND expires_at > $2")
-            .bind(a.email)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
+        let Some(still_invited) = claim_invitation!(tx, a.email, at) else {
             return Ok(None);
-        }
+        };
         let mut joined = Vec::new();
         for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
             let inserted = sqlx::query(
