@@ -50,6 +50,25 @@ async fn load<F>(connections: usize, make: F) -> (usize, usize, f64, f64, f64)
 where
     F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    run_load(connections, None, make).await
+}
+
+/// As [`load`], but `make(n)` for each n below `total` exactly once instead of for a duration.
+async fn push_all<F>(connections: usize, total: usize, make: F) -> (usize, usize, f64, f64, f64)
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    run_load(connections, Some(total), make).await
+}
+
+async fn run_load<F>(
+    connections: usize,
+    total: Option<usize>,
+    make: F,
+) -> (usize, usize, f64, f64, f64)
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let make = Arc::new(make);
     let counter = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::new()));
@@ -70,8 +89,11 @@ where
                 .build()
                 .unwrap();
             let mut mine = Vec::new();
-            while Instant::now() < deadline {
+            while total.is_some() || Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
+                if total.is_some_and(|t| n >= t) {
+                    break;
+                }
                 let t = Instant::now();
                 match make(&client, n).send().await {
                     Ok(r) if r.status().is_success() => {
@@ -250,6 +272,7 @@ async fn start(url: &str) -> (Server, Duration) {
     )
     .env("INVITES_PER_DAY", "100000")
     .env("LOGIN_MAX_FAILURES_PER_IP", "100000")
+    .env("TOKEN_REQUESTS_PER_MINUTE", "1000000")
     .env("RUST_LOG", "error")
     .stdout(Stdio::null())
     .spawn()
@@ -498,10 +521,179 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         );
         let _ = hashing.await;
     }
+    if wanted("SCIM") {
+        provision(&base, &cookie, url, &mut record).await;
+    }
     sampler.abort();
     let peak = *peak_rss.lock().unwrap();
     drop(server);
     (lines, peak, startup)
+}
+
+const SCIM_USERS: usize = 10_000;
+const SCIM_GROUPS: usize = 200;
+
+/// A deep provisioning through the SCIM API: 200 groups mapped to workspace roles, 10,000
+/// people pushed one by one, then the 200 groups with 50 members each; afterwards the database
+/// must hold exactly one SCIM invitation row per person, in the workspace of their group.
+async fn provision(
+    base: &str,
+    cookie: &str,
+    url: &str,
+    record: &mut impl FnMut(&str, usize, (usize, usize, f64, f64, f64), f64),
+) {
+    let c = reqwest::Client::new();
+    let post = |path: &str, form: Vec<(&str, String)>| {
+        c.post(format!("{base}{path}"))
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+    };
+    let orgs: Value = post("/api/orgs/list", vec![])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = orgs[0]["id"].as_str().unwrap().to_string();
+    let page: Value = post("/api/orgs/members", vec![("org_id", org.clone())])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let workspaces: Vec<String> = page["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    for g in 0..SCIM_GROUPS {
+        let r = post(
+            "/api/scim/map",
+            vec![
+                ("org_id", org.clone()),
+                ("group", format!("group-{g:03}")),
+                ("workspace_id", workspaces[g % workspaces.len()].clone()),
+                (
+                    "role",
+                    ["workspace_viewer", "workspace_editor", "workspace_admin"][g % 3].to_string(),
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let token: Value = post(
+        "/api/tokens/create",
+        vec![
+            ("name", "bench idp".to_string()),
+            ("scopes", "scim".to_string()),
+            ("org_id", org.clone()),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let secret = token["secret"].as_str().unwrap().to_string();
+    let t = Instant::now();
+    let users_url = format!("{base}/scim/v2/Users");
+    let s = secret.clone();
+    record(
+        "SCIM create user (10,000)",
+        CONNECTIONS,
+        push_all(CONNECTIONS, SCIM_USERS, move |c, n| {
+            c.post(&users_url)
+                .bearer_auth(&s)
+                .header("content-type", "application/scim+json")
+                .body(
+                    json!({
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                        "userName": format!("scim{n:05}@bench.example"),
+                        "externalId": format!("ext-{n}"),
+                        "emails": [{"value": format!("scim{n:05}@bench.example"), "primary": true}],
+                        "active": true,
+                    })
+                    .to_string(),
+                )
+        })
+        .await,
+        0.0,
+    );
+    // The ids, in creation order (a filter per page: the API's own listing).
+    let mut ids = Vec::with_capacity(SCIM_USERS);
+    let mut start = 1;
+    while ids.len() < SCIM_USERS {
+        let page: Value = c
+            .get(format!("{base}/scim/v2/Users?startIndex={start}&count=200"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let got = page["Resources"].as_array().unwrap();
+        assert!(!got.is_empty(), "listing ended early: {page}");
+        ids.extend(got.iter().map(|u| u["id"].as_str().unwrap().to_string()));
+        start += got.len();
+    }
+    let ids = Arc::new(ids);
+    let groups_url = format!("{base}/scim/v2/Groups");
+    let per_group = SCIM_USERS / SCIM_GROUPS;
+    record(
+        "SCIM create group (50 members, 200)",
+        CONNECTIONS,
+        push_all(CONNECTIONS, SCIM_GROUPS, move |c, g| {
+            let members: Vec<Value> = ids[g * per_group..(g + 1) * per_group]
+                .iter()
+                .map(|id| json!({"value": id}))
+                .collect();
+            c.post(&groups_url)
+                .bearer_auth(&secret)
+                .header("content-type", "application/scim+json")
+                .body(
+                    json!({"displayName": format!("group-{g:03}"), "members": members}).to_string(),
+                )
+        })
+        .await,
+        0.0,
+    );
+    eprintln!("[scim] provisioned in {:.1}s", t.elapsed().as_secs_f64());
+    let db = Db::connect(url).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            match &db {
+                Db::Sqlite(p, _) => sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(p)
+                    .await
+                    .unwrap(),
+                Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(p)
+                    .await
+                    .unwrap(),
+            }
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pending_invite_workspaces WHERE role_source = 'scim'").await,
+        SCIM_USERS as i64,
+        "one SCIM invitation row per person"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM scim_group_members").await,
+        SCIM_USERS as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM users WHERE email LIKE 'scim%@bench.example'").await,
+        0,
+        "no account before a sign-in"
+    );
+    db.close().await;
 }
 
 fn find(lines: &[Line], backend: &str, scenario: &str) -> Line {

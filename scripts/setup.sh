@@ -46,6 +46,24 @@ if [ "$want_e2e" = "--e2e" ]; then
     say "installing end-to-end test packages"
     (cd end2end && npm install --no-audit --no-fund --loglevel=error)
   fi
+  # The SCIM client library one integration test drives the server with (Python, from PyPI).
+  SCIM2_CLIENT_VERSION=0.13.2
+  if ! end2end/.venv-scim/bin/python -c "import scim2_client, httpx2" 2>/dev/null \
+     || ! end2end/.venv-scim/bin/pip show scim2-client 2>/dev/null | grep -qx "Version: $SCIM2_CLIENT_VERSION"; then
+    if ! python3 -m venv --help >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Python 3 with venv (Debian packages)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+      else
+        echo "setup: Python 3 with venv is required for the SCIM client test" >&2
+        exit 1
+      fi
+    fi
+    say "installing scim2-client $SCIM2_CLIENT_VERSION for the SCIM test (end2end/.venv-scim)"
+    rm -rf end2end/.venv-scim
+    python3 -m venv end2end/.venv-scim
+    end2end/.venv-scim/bin/pip install --quiet --disable-pip-version-check "scim2-client[httpx2]==$SCIM2_CLIENT_VERSION"
+  fi
   if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing Chromium (Debian package)"

@@ -4,7 +4,9 @@ use crate::components::me::{provide_me, use_me};
 use crate::components::nav::Nav;
 use crate::pages::{
     audit::AuditPage, auth_error::AuthErrorPage, change_password::ChangePasswordPage,
-    invite::InvitePage, login::LoginPage, members::MembersPage, profile::ProfilePage, NotFound,
+    invite::InvitePage, login::LoginPage, members::MembersPage, orgs::OrganizationPage,
+    orgs::OrganizationsPage, people::PeoplePage, people::PersonPage, profile::ProfilePage,
+    NotFound,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -59,6 +61,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/invite/:token") view=InvitePage/>
                     <Route path=path!("/profile") view=ProfilePage/>
+                    <Route path=path!("/orgs") view=OrganizationsPage/>
+                    <Route path=path!("/orgs/:id") view=OrganizationPage/>
+                    <Route path=path!("/people") view=PeoplePage/>
+                    <Route path=path!("/people/:id") view=PersonPage/>
                     <Route path=path!("/auth/error") view=AuthErrorPage/>
                 </Routes>
             </main>

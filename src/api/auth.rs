@@ -68,3 +68,27 @@ pub async fn set_my_name(name: String) -> Result<String, ApiError> {
     let caller = caller().await?;
     Ok(crate::server::accounts::set_own_name(&caller, &name).await?)
 }
+
+/// The caller's signed-in sessions, most recently active first (at most 100).
+#[server(prefix = "/api", endpoint = "auth/sessions", output = super::JsonResponse)]
+pub async fn my_sessions() -> Result<Vec<crate::model::auth::SessionDto>, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::own_sessions::list(&caller).await?)
+}
+
+/// Ends one of the caller's sessions, named by the `id` of `auth/sessions`.
+#[server(prefix = "/api", endpoint = "auth/end_session", output = super::JsonResponse)]
+pub async fn end_session(session_id: String) -> Result<(), ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::own_sessions::end(&caller, &session_id).await?)
+}
+
+/// Ends every session of the caller but this one; returns how many ended.
+#[server(prefix = "/api", endpoint = "auth/end_other_sessions", output = super::JsonResponse)]
+pub async fn end_other_sessions() -> Result<u64, ApiError> {
+    use crate::server::auth::caller;
+    let caller = caller().await?;
+    Ok(crate::server::own_sessions::end_others(&caller).await?)
+}

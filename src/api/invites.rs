@@ -7,7 +7,8 @@ use crate::model::invites::{Accepted, InvitationView, Invited};
 
 /// Invites one or many emails (separated by commas, spaces or new lines; at most 100) to
 /// `workspace_id` and optionally to `workspace_ids` (comma-separated) with a workspace `role`,
-/// and for platform admins a `platform_role`.
+/// optionally an `org_role` in each workspace's organization (owners grant any, org admins
+/// `org_admin` and `org_member`), and for platform admins a `platform_role`.
 #[server(prefix = "/api", endpoint = "invites/create", output = super::JsonResponse)]
 pub async fn create_invites(
     workspace_id: String,
@@ -15,6 +16,7 @@ pub async fn create_invites(
     role: String,
     workspace_ids: Option<String>,
     platform_role: Option<String>,
+    org_role: Option<String>,
 ) -> Result<Invited, ApiError> {
     use crate::server::auth::caller;
     use crate::server::invites::{create, CreateRequest};
@@ -25,6 +27,7 @@ pub async fn create_invites(
         role,
         extra_workspace_ids: workspace_ids.unwrap_or_default(),
         platform_role: platform_role.unwrap_or_default(),
+        org_role: org_role.unwrap_or_default(),
     };
     Ok(create(&caller, req).await?)
 }

@@ -7,6 +7,11 @@ pub mod audit;
 pub mod auth;
 pub mod invites;
 pub mod members;
+pub mod orgs;
+pub mod people;
+pub mod scim;
+pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 use crate::model::{ApiError, JsonResponse};

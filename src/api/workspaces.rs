@@ -4,7 +4,8 @@ use super::ApiError;
 use crate::model::workspaces::{OrgDto, WorkspaceDto};
 use leptos::prelude::*;
 
-/// Organizations the caller may create workspaces in.
+/// Organizations the caller may see: all for platform admins and operators, otherwise those
+/// the caller owns or administers.
 #[server(prefix = "/api", endpoint = "orgs/list", output = super::JsonResponse)]
 pub async fn list_orgs() -> Result<Vec<OrgDto>, ApiError> {
     use crate::server::auth::caller;

@@ -2,7 +2,7 @@
 
 use crate::api::invites::CreateInvites;
 use crate::components::WorkspaceRoleOptions;
-use crate::domain::{PlatformRole, WorkspaceRole};
+use crate::domain::{OrgRole, PlatformRole, WorkspaceRole};
 use crate::model::auth::WorkspaceDto;
 use crate::model::invites::InviteResultKind;
 use leptos::prelude::*;
@@ -12,6 +12,8 @@ pub fn InviteDialog(
     workspace: WorkspaceDto,
     others: Vec<WorkspaceDto>,
     may_grant_platform: bool,
+    /// The organization roles the inviter may grant in the workspace's organization.
+    org_roles: Vec<OrgRole>,
     on_close: Callback<bool>,
 ) -> impl IntoView {
     let invite = ServerAction::<CreateInvites>::new();
@@ -19,6 +21,7 @@ pub fn InviteDialog(
     let role = RwSignal::new(WorkspaceRole::WorkspaceViewer.as_str().to_string());
     let extra = RwSignal::new(Vec::<String>::new());
     let platform_role = RwSignal::new(String::new());
+    let org_role = RwSignal::new(String::new());
     let error = move || invite.value().get().and_then(|r| r.err());
     let done = move || invite.value().get().and_then(|r| r.ok());
     let workspace_id = workspace.id.clone();
@@ -30,9 +33,13 @@ pub fn InviteDialog(
             role: role.get_untracked(),
             workspace_ids: Some(extra.get_untracked().join(",")),
             platform_role: Some(platform_role.get_untracked()),
+            org_role: Some(org_role.get_untracked()),
         });
     };
     let has_others = !others.is_empty();
+    let may_grant_org = !org_roles.is_empty();
+    let org_roles = StoredValue::new(org_roles);
+    let org_name = StoredValue::new(workspace.org_name.clone());
     let others = StoredValue::new(others);
 
     view! {
@@ -99,6 +106,16 @@ pub fn InviteDialog(
                                         }
                                     }).collect_view()}
                                 </fieldset>
+                            </Show>
+                            <Show when=move || may_grant_org>
+                                <label>{format!("Role in {}", org_name.get_value())}
+                                    <select data-testid="invite-org-role" on:change=move |ev| org_role.set(event_target_value(&ev))>
+                                        <option value="">"None: workspace access only"</option>
+                                        {org_roles.get_value().into_iter().map(|r| view! {
+                                            <option value=r.as_str()>{format!("Organization {}", r.label().to_lowercase())}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </label>
                             </Show>
                             <Show when=move || may_grant_platform>
                                 <label>"Platform role"

@@ -5,6 +5,9 @@ pub mod invite;
 pub mod me;
 pub mod my_invitation;
 pub mod nav;
+pub mod scim;
+pub mod tokens;
+pub mod webhooks;
 
 use crate::domain::WorkspaceRole;
 use leptos::prelude::*;

@@ -23,6 +23,8 @@ pub fn Nav() -> impl IntoView {
                         Ok(Some(m)) => {
                             let audit_visible = can(&m.actor, Action::ViewAudit, Target::Platform)
                                 || m.workspaces.iter().any(|w| can(&m.actor, Action::ViewAudit, Target::Workspace { workspace_id: &w.id, org_id: &w.org_id }));
+                            let orgs_visible = can(&m.actor, Action::ViewOrganization, Target::Platform)
+                                || m.actor.org_roles.iter().any(|(org_id, _)| can(&m.actor, Action::ViewOrganization, Target::Organization { org_id }));
                             let restricted = m.must_change_password;
                             view! {
                                 <div class="nav-links">
@@ -30,6 +32,10 @@ pub fn Nav() -> impl IntoView {
                                         <A href="/members">"Members"</A>
                                         <Show when=move || audit_visible>
                                             <A href="/audit">"Audit log"</A>
+                                        </Show>
+                                        <Show when=move || orgs_visible>
+                                            <A href="/orgs">"Organizations"</A>
+                                            <A href="/people">"People"</A>
                                         </Show>
                                         <A href="/profile">"Profile"</A>
                                         <A href="/change-password">"Password"</A>

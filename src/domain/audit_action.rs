@@ -34,6 +34,18 @@ pub enum AuditAction {
     UserReactivated,
     PasswordReset,
     UserErased,
+    OrgRoleChanged,
+    OrgMemberRemoved,
+    WorkspaceRenamed,
+    SessionEnded,
+    TokenCreated,
+    TokenRevoked,
+    WebhookCreated,
+    WebhookDeleted,
+    /// One request of an organization's identity provider to `/scim/v2/` (method, path, status).
+    ScimRequest,
+    ScimMappingAdded,
+    ScimMappingRemoved,
 }
 
 named_enum!(AuditAction, "audit action", {
@@ -62,6 +74,17 @@ named_enum!(AuditAction, "audit action", {
     UserReactivated => "user_reactivated",
     PasswordReset => "password_reset",
     UserErased => "user_erased",
+    OrgRoleChanged => "org_role_changed",
+    OrgMemberRemoved => "org_member_removed",
+    WorkspaceRenamed => "workspace_renamed",
+    SessionEnded => "session_ended",
+    TokenCreated => "token_created",
+    TokenRevoked => "token_revoked",
+    WebhookCreated => "webhook_created",
+    WebhookDeleted => "webhook_deleted",
+    ScimRequest => "scim_request",
+    ScimMappingAdded => "scim_mapping_added",
+    ScimMappingRemoved => "scim_mapping_removed",
 });
 
 #[cfg(test)]

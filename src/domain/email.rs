@@ -13,6 +13,9 @@ pub enum EmailError {
     TooLong,
     #[error("`{0}` is not an email address")]
     Shape(String),
+    /// `.invalid` (RFC 2606) can receive no mail; Roster names its API tokens' accounts there.
+    #[error("`{0}` can receive no mail (the .invalid domain)")]
+    Reserved(String),
 }
 
 impl Email {
@@ -40,6 +43,9 @@ impl Email {
         };
         if !shape_ok {
             return Err(EmailError::Shape(raw.trim().to_string()));
+        }
+        if email.ends_with(".invalid") {
+            return Err(EmailError::Reserved(raw.trim().to_string()));
         }
         Ok(Email(email))
     }
@@ -84,6 +90,7 @@ mod tests {
             "ada@x..com",
             "<a@x.com>",
             "a@x.com,b@y.com",
+            "token-1@tokens.invalid",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }

@@ -46,12 +46,22 @@ pub enum Action {
     GrantPlatformRole,
     /// Delete an account and every personal trace of it.
     EraseAccount,
+    /// See an organization's page: its workspaces and its people with organization roles.
+    ViewOrganization,
+    /// Grant, change or take back organization roles (which roles: [`can_grant`]).
+    ManageOrgMembers,
+    RenameWorkspace,
+    /// See the people list: every account (platform), or those with a place in an organization.
+    ListPeople,
+    /// Push people and groups into an organization by SCIM, and map its SCIM groups to roles.
+    Provision,
 }
 
 /// A role someone wants to hand out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
     Workspace(WorkspaceRole),
+    Organization(OrgRole),
     Platform(PlatformRole),
 }
 
@@ -92,8 +102,19 @@ pub fn can(actor: &Actor, action: Action, target: Target<'_>) -> bool {
     use Action::*;
     match (action, target) {
         (CreateOrganization | GrantPlatformRole | EraseAccount, _) => actor.is_platform_admin(),
-        (CreateWorkspace, Target::Organization { org_id }) => {
+        (CreateWorkspace | ManageOrgMembers | Provision, Target::Organization { org_id }) => {
             actor.is_platform_admin() || actor.administers_org(org_id)
+        }
+        (RenameWorkspace, Target::Workspace { org_id, .. }) => {
+            actor.is_platform_admin() || actor.administers_org(org_id)
+        }
+        (ListPeople | ViewOrganization, Target::Platform) => {
+            actor.is_platform_admin() || actor.is_platform_operator()
+        }
+        (ViewOrganization | ListPeople, Target::Organization { org_id }) => {
+            actor.is_platform_admin()
+                || actor.is_platform_operator()
+                || actor.administers_org(org_id)
         }
         (ViewAudit, Target::Platform) => actor.is_platform_admin() || actor.is_platform_operator(),
         (ViewAudit, Target::Organization { org_id }) => {
@@ -173,7 +194,36 @@ pub fn can_grant(actor: &Actor, grant: Grant, target: Target<'_>) -> bool {
     match grant {
         Grant::Platform(_) => actor.is_platform_admin(),
         Grant::Workspace(_) => can(actor, Action::AddUser, target),
+        Grant::Organization(role) => {
+            let org_id = match target {
+                Target::Organization { org_id } | Target::Workspace { org_id, .. } => org_id,
+                Target::Platform => return false,
+            };
+            actor.is_platform_admin()
+                || match actor.org_role(org_id) {
+                    Some(OrgRole::OrgOwner) => true,
+                    Some(OrgRole::OrgAdmin) => role != OrgRole::OrgOwner,
+                    _ => false,
+                }
+        }
     }
+}
+
+/// May `actor` move someone in `org_id` from the organization role `from` to `to` (`None`:
+/// no organization role)? Both ends must be theirs to grant: an org admin neither makes nor
+/// unmakes an owner.
+pub fn can_change_org_role(
+    actor: &Actor,
+    org_id: &str,
+    from: Option<OrgRole>,
+    to: Option<OrgRole>,
+) -> bool {
+    let target = Target::Organization { org_id };
+    can(actor, Action::ManageOrgMembers, target)
+        && [from, to]
+            .into_iter()
+            .flatten()
+            .all(|role| can_grant(actor, Grant::Organization(role), target))
 }
 
 #[cfg(test)]
@@ -369,6 +419,56 @@ mod tests {
         assert!(manages(&platform_admin, &AccountScope::default()));
         let platform_operator = actor(Some(PlatformRole::PlatformOperator), None, None);
         assert!(!manages(&platform_operator, &scope(&[(WS, ORG)], &[])));
+    }
+
+    #[test]
+    fn organization_roles_are_granted_only_up_to_ones_own() {
+        let org = Target::Organization { org_id: ORG };
+        let owner = actor(None, Some(OrgRole::OrgOwner), None);
+        let admin = actor(None, Some(OrgRole::OrgAdmin), None);
+        let member = actor(None, Some(OrgRole::OrgMember), None);
+        let ws_admin = actor(None, None, Some(WorkspaceRole::WorkspaceAdmin));
+        let platform_admin = actor(Some(PlatformRole::PlatformAdmin), None, None);
+        let operator = actor(Some(PlatformRole::PlatformOperator), None, None);
+        for role in OrgRole::ALL.iter().copied() {
+            assert!(can_grant(&owner, Grant::Organization(role), org));
+            assert!(can_grant(&platform_admin, Grant::Organization(role), org));
+            assert_eq!(
+                can_grant(&admin, Grant::Organization(role), org),
+                role != OrgRole::OrgOwner
+            );
+            for nobody in [&member, &ws_admin, &operator] {
+                assert!(!can_grant(nobody, Grant::Organization(role), org));
+                assert!(!can_change_org_role(nobody, ORG, None, Some(role)));
+            }
+            // Another organization's roles are not theirs to grant.
+            let elsewhere = Target::Organization { org_id: "org-9" };
+            assert!(!can_grant(&owner, Grant::Organization(role), elsewhere));
+        }
+        let (o, a, m) = (
+            Some(OrgRole::OrgOwner),
+            Some(OrgRole::OrgAdmin),
+            Some(OrgRole::OrgMember),
+        );
+        assert!(can_change_org_role(&admin, ORG, m, a));
+        assert!(can_change_org_role(&admin, ORG, a, None));
+        assert!(
+            !can_change_org_role(&admin, ORG, o, a),
+            "an admin demotes no owner"
+        );
+        assert!(
+            !can_change_org_role(&admin, ORG, m, o),
+            "an admin makes no owner"
+        );
+        assert!(can_change_org_role(&owner, ORG, o, m));
+        assert!(can(&operator, Action::ViewOrganization, org));
+        assert!(!can(&operator, Action::ManageOrgMembers, org));
+        assert!(can(&operator, Action::ListPeople, Target::Platform));
+        assert!(!can(&admin, Action::ListPeople, Target::Platform));
+        assert!(can(&admin, Action::ListPeople, org));
+        assert!(!can(&member, Action::ViewOrganization, org));
+        assert!(!can(&ws_admin, Action::RenameWorkspace, ws()));
+        assert!(can(&admin, Action::RenameWorkspace, ws()));
     }
 
     #[test]

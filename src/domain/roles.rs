@@ -36,6 +36,8 @@ pub enum RoleSource {
     Invite,
     Idp,
     AdminCreate,
+    /// Set by SCIM provisioning from the organization's group mappings.
+    Scim,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,7 +100,18 @@ named_enum!(RoleSource, "role source", {
     Invite => "invite",
     Idp => "idp",
     AdminCreate => "admin_create",
+    Scim => "scim",
 });
+
+impl OrgRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgRole::OrgMember => "Member",
+            OrgRole::OrgAdmin => "Admin",
+            OrgRole::OrgOwner => "Owner",
+        }
+    }
+}
 
 impl WorkspaceRole {
     pub fn label(self) -> &'static str {

@@ -12,6 +12,18 @@ pub fn format_utc(secs: i64) -> String {
     )
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, as SCIM's `meta` dates).
+pub fn format_rfc3339(secs: i64) -> String {
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        format_date(secs),
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
 /// `YYYY-MM-DD`.
 pub fn format_date(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
@@ -37,6 +49,7 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(super::format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::format_rfc3339(1_795_000_007), "2026-11-18T11:06:47Z");
         assert_eq!(super::format_utc(1_795_000_000), "2026-11-18 11:06 UTC");
         assert_eq!(super::format_date(951_782_400), "2000-02-29");
     }

@@ -14,6 +14,8 @@ pub struct AuditEntry {
     pub workspace: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+    /// The API token the actor used ("name (id)"), if any.
+    pub actor_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

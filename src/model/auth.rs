@@ -42,3 +42,19 @@ pub struct SignInMethods {
     pub has_password: bool,
     pub google_enabled: bool,
 }
+
+/// One of the caller's signed-in sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDto {
+    /// Pass to `end_session`. Not the cookie's id: knowing it signs nobody in.
+    pub id: String,
+    /// "Firefox on Linux"
+    pub browser: String,
+    pub ip: String,
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+    /// `password` or `oidc`.
+    pub method: String,
+    /// The session this request came with.
+    pub current: bool,
+}

@@ -2,15 +2,14 @@ use super::ErrorNote;
 use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{list_members, RemoveMember, SetMemberRole};
-use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
 use crate::components::me::use_me;
 use crate::components::my_invitation::MyInvitation;
 use crate::components::WorkspaceRoleOptions;
-use crate::components::{confirm, copy_to_clipboard, full_reload_to};
+use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::time::{format_date, format_utc};
-use crate::domain::{can, Action, Actor, RoleSource, Target};
+use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target};
 use crate::model::auth::{SessionUser, WorkspaceDto};
 use crate::model::members::{MemberDto, MemberStatus};
 use leptos::prelude::*;
@@ -61,7 +60,6 @@ fn Members(me: SessionUser) -> impl IntoView {
                 }.into_any(),
             }}
         </section>
-        <CreateSection actor=me.actor.clone()/>
     }
 }
 
@@ -129,6 +127,12 @@ fn WorkspaceMembers(
         })
         .collect();
     let may_grant_platform = can(&actor, Action::GrantPlatformRole, Target::Platform);
+    let org_target = Target::Organization { org_id: &ws.org_id };
+    let grantable_org_roles: Vec<OrgRole> = OrgRole::ALL
+        .iter()
+        .copied()
+        .filter(|r| can_grant(&actor, Grant::Organization(*r), org_target))
+        .collect();
 
     let q = RwSignal::new(String::new());
     let status = RwSignal::new("all".to_string());
@@ -255,6 +259,7 @@ fn WorkspaceMembers(
                 workspace=ws_for_invite.clone()
                 others=invite_targets.clone()
                 may_grant_platform
+                org_roles=grantable_org_roles.clone()
                 on_close=Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } })
             />
         </Show>
@@ -381,6 +386,7 @@ fn ActiveRow(
     let current_role = m.role;
     let email = m.email.clone();
     let managed_by_idp = m.role_source == RoleSource::Idp;
+    let managed_by_scim = m.role_source == RoleSource::Scim;
     let deactivated = m.status == MemberStatus::Deactivated;
     let (erase_email, erase_id) = (m.email.clone(), user_id.clone());
     let role_cell = {
@@ -393,6 +399,8 @@ fn ActiveRow(
                         let select = event_target::<web_sys::HtmlSelectElement>(&ev);
                         if managed_by_idp && !confirm(
                             "This role is managed by the identity provider: the next sign-in will set it back. Change it anyway?",
+                        ) || managed_by_scim && !confirm(
+                            "This role was set by SCIM provisioning from the organization's groups. Changed by hand, it becomes yours and SCIM no longer changes it. Change it anyway?",
                         ) {
                             select.set_value(current_role.as_str());
                             return;
@@ -412,15 +420,20 @@ fn ActiveRow(
         RoleSource::Invite => "invitation",
         RoleSource::Idp => "identity provider",
         RoleSource::AdminCreate => "added by admin",
+        RoleSource::Scim => "SCIM",
     };
     view! {
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if deactivated { "deactivated" } else { "active" }>
             <td>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
-            <td>{m.email.clone()}</td>
+            <td>{if may.remove {
+                view! { <a href=format!("/people/{user_id}") data-testid="person-link">{m.email.clone()}</a> }.into_any()
+            } else {
+                view! { <span>{m.email.clone()}</span> }.into_any()
+            }}</td>
             <td>
                 {role_cell} " "
-                <span class=if managed_by_idp { "badge idp" } else { "badge" } data-testid="role-source"
-                    title=if managed_by_idp { "Set from the identity provider at every sign-in" } else { "Where this role comes from" }>
+                <span class=if managed_by_idp || managed_by_scim { "badge idp" } else { "badge" } data-testid="role-source"
+                    title=if managed_by_idp { "Set from the identity provider at every sign-in" } else if managed_by_scim { "Set by SCIM provisioning from the organization's group mappings" } else { "Where this role comes from" }>
                     {source}
                 </span>
             </td>
@@ -495,7 +508,11 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if expired { "expired" } else { "pending" }>
             <td class="muted">"—"</td>
             <td>{m.email.clone()}</td>
-            <td>{m.role.label()}</td>
+            <td>{m.role.label()}
+                {(m.role_source == RoleSource::Scim).then(|| view! {
+                    " " <span class="badge idp" data-testid="role-source" title="Provisioned by SCIM: accepted when this person first signs in">"SCIM"</span>
+                })}
+            </td>
             <td>
                 <span class=if expired { "badge warn" } else { "badge" }>{if expired { "Expired" } else { "Pending" }}</span>
                 {m.has_account.then(|| view! {
@@ -528,78 +545,8 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
     }
 }
 
-/// Create an organization (platform admins) or a workspace (platform admins, org owners/admins).
-#[component]
-fn CreateSection(actor: Actor) -> impl IntoView {
-    let may_create_org = can(&actor, Action::CreateOrganization, Target::Platform);
-    let may_create_ws = may_create_org
-        || actor.org_roles.iter().any(|(id, _)| {
-            can(
-                &actor,
-                Action::CreateWorkspace,
-                Target::Organization { org_id: id },
-            )
-        });
-    if !may_create_ws {
-        return ().into_any();
-    }
-    let orgs = Resource::new(|| (), |_| list_orgs());
-    let create_ws = ServerAction::<CreateWorkspace>::new();
-    let create_org = ServerAction::<CreateOrg>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(ws)) = create_ws.value().get() {
-            full_reload_to(&format!("/members?workspace={}", ws.id));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create_org.value().get() {
-            orgs.refetch();
-        }
-    });
-    let ws_error = Signal::derive(move || {
-        create_ws
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.error)
-    });
-    let org_error = Signal::derive(move || {
-        create_org
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.error)
-    });
-    view! {
-        <section class="card">
-            <h2>"Create"</h2>
-            <ActionForm action=create_ws attr:class="form row">
-                <label>"Organization"
-                    <select name="org_id" required>
-                        <Transition fallback=|| ()>
-                            {move || orgs.get().and_then(|r| r.ok()).map(|list| list.into_iter().map(|o| view! {
-                                <option value=o.id>{o.name}</option>
-                            }).collect_view())}
-                        </Transition>
-                    </select>
-                </label>
-                <label>"Workspace name" <input name="name" required maxlength="100"/></label>
-                <button type="submit" class="button secondary">"Create workspace"</button>
-            </ActionForm>
-            <ErrorNote message=ws_error/>
-            <Show when=move || may_create_org>
-                <ActionForm action=create_org attr:class="form row">
-                    <label>"Organization name" <input name="name" required maxlength="100"/></label>
-                    <button type="submit" class="button secondary">"Create organization"</button>
-                </ActionForm>
-                <ErrorNote message=org_error/>
-            </Show>
-        </section>
-    }.into_any()
-}
-
 /// "1 member", "20,000 members".
-fn plural(n: i64, one: &str, many: &str) -> String {
+pub fn plural(n: i64, one: &str, many: &str) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {

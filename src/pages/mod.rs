@@ -6,6 +6,8 @@ pub mod change_password;
 pub mod invite;
 pub mod login;
 pub mod members;
+pub mod orgs;
+pub mod people;
 pub mod profile;
 
 use leptos::prelude::*;

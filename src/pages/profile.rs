@@ -1,7 +1,10 @@
 use super::ErrorNote;
-use crate::api::auth::{my_identities, SetMyName, UnlinkIdentity};
+use crate::api::auth::{
+    my_identities, my_sessions, EndOtherSessions, EndSession, SetMyName, UnlinkIdentity,
+};
 use crate::components::me::use_me;
-use crate::domain::time::format_date;
+use crate::components::{confirm, full_reload_to};
+use crate::domain::time::{format_date, format_utc};
 use leptos::prelude::*;
 
 #[component]
@@ -59,6 +62,98 @@ pub fn ProfilePage() -> impl IntoView {
                             </form>
                         })}
                     }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <Sessions/>
+        <crate::components::tokens::TokensPanel org_id=None/>
+    }
+}
+
+/// The caller's sessions, with "Sign out" on each and "Sign out everywhere else".
+#[component]
+fn Sessions() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (end.version().get(), end_others.version().get()),
+        |_| my_sessions(),
+    );
+    let error = Signal::derive(move || {
+        end.value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| end_others.value().get().and_then(|r| r.err()))
+            .map(|e| e.error)
+    });
+    let ended_others = Signal::derive(move || end_others.value().get().and_then(|r| r.ok()));
+    // Ending the session this page runs in signs the person out: go to the sign-in page once
+    // the server has answered.
+    let ending_current = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(end.value().get(), Some(Ok(()))) && ending_current.get_untracked() {
+            full_reload_to("/login");
+        }
+    });
+    view! {
+        <section class="card narrow">
+            <h2>"Sessions"</h2>
+            <p class="muted">"Where you are signed in. Sign out a session you do not recognise, then change your password."</p>
+            <ErrorNote message=error/>
+            <Show when=move || ended_others.get().is_some()>
+                <p class="notice" role="status" data-testid="ended-others">
+                    {move || match ended_others.get().unwrap_or_default() {
+                        0 => "There were no other sessions.".to_string(),
+                        1 => "Signed out 1 other session.".to_string(),
+                        n => format!("Signed out {n} other sessions."),
+                    }}
+                </p>
+            </Show>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || sessions.get().map(|r| match r {
+                    Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
+                    Ok(list) => {
+                        let others = list.iter().filter(|s| !s.current).count();
+                        view! {
+                            <ul class="plain" data-testid="sessions">
+                                {list.into_iter().map(|s| {
+                                    let (id, current) = (s.id.clone(), s.current);
+                                    view! {
+                                        <li data-testid="session" data-current=current.to_string()>
+                                            <strong>{s.browser.clone()}</strong>
+                                            {current.then(|| view! { <span class="badge">"this session"</span> })}
+                                            <br/>
+                                            <span class="muted">{format!(
+                                                "{} · signed in {} with {} · last active {}",
+                                                if s.ip.is_empty() { "unknown address" } else { s.ip.as_str() },
+                                                format_utc(s.signed_in_at),
+                                                if s.method == "oidc" { "Google" } else { "a password" },
+                                                format_utc(s.last_seen_at),
+                                            )}</span>
+                                            " "
+                                            <button class="button secondary small" data-testid="end-session" on:click=move |_| {
+                                                if current {
+                                                    if confirm("Sign out of this session?") {
+                                                        ending_current.set(true);
+                                                        end.dispatch(EndSession { session_id: id.clone() });
+                                                    }
+                                                } else {
+                                                    end.dispatch(EndSession { session_id: id.clone() });
+                                                }
+                                            }>"Sign out"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <Show when=move || { others > 0 }>
+                                <button class="button danger" data-testid="end-other-sessions" on:click=move |_| {
+                                    if confirm("Sign out every other session? This one stays signed in.") {
+                                        end_others.dispatch(EndOtherSessions {});
+                                    }
+                                }>"Sign out everywhere else"</button>
+                            </Show>
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </section>

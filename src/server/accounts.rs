@@ -164,6 +164,16 @@ pub async fn reset_password(
     password: &str,
 ) -> Result<PasswordReset, AppError> {
     let target = other_account(caller, user_id, "reset the password of").await?;
+    if users::is_service_account(&caller.state.db, &target.id).await? {
+        // It would let whoever set the password sign in as the token, and keep its rights
+        // after losing their own.
+        return Err(AppError::Conflict {
+            code: "service_account",
+            message:
+                "This account belongs to an API token and never signs in; revoke the token instead"
+                    .into(),
+        });
+    }
     let actor = caller.actor().await?.clone();
     // Checked before hashing too, so a refused caller costs no Argon2 work.
     let scope = users::account_scope(&caller.state.db, &target.id, &target.email).await?;

@@ -9,10 +9,30 @@ use crate::server::AppError;
 /// Newest first: everything for platform admins and operators; the workspaces they administer
 /// (and their own actions) for everybody else; 403 for whoever administers nothing.
 pub async fn list(caller: &Caller, before: Option<i64>) -> Result<AuditPage, AppError> {
+    let rows = visible_rows(caller, None, before, AUDIT_PAGE_SIZE)
+        .await?
+        .ok_or(AppError::Forbidden("only admins see the audit log"))?;
+    let next_before = (rows.len() as i64 == AUDIT_PAGE_SIZE)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    Ok(AuditPage {
+        entries: rows.into_iter().map(entry).collect(),
+        next_before,
+    })
+}
+
+/// The audit rows the caller may see (optionally only those about one person), newest first;
+/// `None` when the caller may see none at all.
+pub async fn visible_rows(
+    caller: &Caller,
+    about: Option<audit::AboutPerson<'_>>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Option<Vec<audit::AuditRow>>, AppError> {
     let db = &caller.state.db;
     let actor = caller.actor().await?;
     let rows = if can(actor, Action::ViewAudit, Target::Platform) {
-        audit::list(db, audit::AuditScope::Everything, before, AUDIT_PAGE_SIZE).await?
+        audit::list(db, audit::AuditScope::Everything, about, before, limit).await?
     } else {
         let visible: Vec<String> = workspaces::list_for_user(db, &caller.user.id)
             .await?
@@ -30,32 +50,27 @@ pub async fn list(caller: &Caller, before: Option<i64>) -> Result<AuditPage, App
             .map(|w| w.id)
             .collect();
         if visible.is_empty() {
-            return Err(AppError::Forbidden("only admins see the audit log"));
+            return Ok(None);
         }
         let scope = audit::AuditScope::Workspaces {
             ids: &visible,
             viewer_id: &caller.user.id,
         };
-        audit::list(db, scope, before, AUDIT_PAGE_SIZE).await?
+        audit::list(db, scope, about, before, limit).await?
     };
-    let next_before = (rows.len() as i64 == AUDIT_PAGE_SIZE)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten();
-    let entries = rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: r.at,
-            actor: r.actor_email,
-            action: r.action,
-            target: r.target,
-            workspace: r.workspace_name.or(r.workspace_id),
-            ip: r.ip,
-            detail: r.detail,
-        })
-        .collect();
-    Ok(AuditPage {
-        entries,
-        next_before,
-    })
+    Ok(Some(rows))
+}
+
+pub fn entry(r: audit::AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: r.id,
+        at: r.at,
+        actor: r.actor_email,
+        action: r.action,
+        target: r.target,
+        workspace: r.workspace_name.or(r.workspace_id),
+        ip: r.ip,
+        detail: r.detail,
+        actor_token: r.actor_token,
+    }
 }

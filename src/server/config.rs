@@ -39,12 +39,23 @@ pub struct Config {
     pub trusted_proxy_hops: usize,
     pub invite_lifetime: Duration,
     pub invites_per_day: i64,
+    /// Requests one API token may make per minute (429 beyond).
+    pub token_requests_per_minute: i64,
     /// `None`: email is off; invitation links are copied by hand.
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub mail_poll: Duration,
     /// First retry delay after a failed delivery; doubles per attempt, at most an hour.
     pub mail_retry_base: Duration,
+    /// How often the webhook sender looks for due deliveries.
+    pub webhook_poll: Duration,
+    /// The first retry delay of a failed webhook delivery, doubled per attempt up to an hour.
+    pub webhook_retry_base: Duration,
+    /// How long a failing delivery is retried before it is given up.
+    pub webhook_retry_hours: i64,
+    /// Let webhooks reach loopback and private addresses (development and tests only: it would
+    /// let an organization admin make Roster call services inside its network).
+    pub webhook_allow_private_targets: bool,
     /// `None` when Google (OpenID Connect) sign-in is not configured.
     pub oidc: Option<OidcConfig>,
 }
@@ -430,6 +441,13 @@ impl Config {
                 number(lookup, "INVITE_LIFETIME_DAYS", 7, 1, 30)? as u64 * DAY,
             ),
             invites_per_day: number(lookup, "INVITES_PER_DAY", 100, 1, 100_000)?,
+            token_requests_per_minute: number(
+                lookup,
+                "TOKEN_REQUESTS_PER_MINUTE",
+                600,
+                1,
+                1_000_000,
+            )?,
             smtp_url: smtp_url(lookup)?,
             mail_from: mail_from(lookup)?,
             mail_poll: Duration::from_secs(number(lookup, "MAIL_POLL_SECONDS", 5, 1, 3600)? as u64),
@@ -440,6 +458,22 @@ impl Config {
                 1,
                 3600,
             )? as u64),
+            webhook_poll: Duration::from_millis(number(
+                lookup,
+                "WEBHOOK_POLL_MILLISECONDS",
+                1000,
+                50,
+                3_600_000,
+            )? as u64),
+            webhook_retry_base: Duration::from_secs(number(
+                lookup,
+                "WEBHOOK_RETRY_BASE_SECONDS",
+                30,
+                1,
+                3600,
+            )? as u64),
+            webhook_retry_hours: number(lookup, "WEBHOOK_RETRY_HOURS", 26, 24, 720)?,
+            webhook_allow_private_targets: boolean(lookup, "WEBHOOK_ALLOW_PRIVATE_TARGETS", false)?,
             oidc: oidc(lookup)?,
         })
     }

@@ -25,6 +25,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unauthorized(String),
+    /// A bearer token that is malformed, unknown, expired or revoked (401 `invalid_token`).
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
@@ -66,7 +69,9 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Unauthenticated | AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::Unauthorized(_) | AppError::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::Forbidden(_)
             | AppError::ForbiddenBecause { .. }
             | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
@@ -83,6 +88,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Unauthorized(_) => "invalid_credentials",
+            AppError::InvalidToken(_) => "invalid_token",
             AppError::Forbidden(_) => "forbidden",
             AppError::ForbiddenBecause { code, .. } => code,
             AppError::PasswordChangeRequired => "password_change_required",

@@ -3,7 +3,7 @@
 use crate::app::{shell, App};
 use crate::server::auth::oidc::Oidc;
 use crate::server::auth::oidc_routes;
-use crate::server::auth::session::{self, SessionHandle};
+use crate::server::auth::session::{self, ClientFacts, SessionHandle};
 use crate::server::db::{self, audit::AuditEvent, users, Db};
 use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
 use axum::extract::{ConnectInfo, Request, State};
@@ -78,6 +78,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     })
 }
 
+/// Starts the webhook sender. The task runs until aborted.
+pub fn start_webhook_sender(state: &AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(crate::server::webhooks::Sender::new(state.db.clone(), &state.config).run())
+}
+
 /// Starts the outbox sender when `SMTP_URL` is set. The task runs until aborted.
 pub fn start_mail_sender(
     state: &AppState,
@@ -104,10 +109,12 @@ pub fn router(state: AppState) -> Router {
     let router = Router::<AppState>::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .route("/auth/oidc/login", get(oidc_routes::login))
         .route("/auth/oidc/link", axum::routing::post(oidc_routes::link))
         .route("/auth/oidc/callback", get(oidc_routes::callback))
+        .merge(crate::server::scim::router(&state))
         // Built assets, served precompressed (brotli, gzip) when the build made them
         // (`cargo leptos build --release --precompress`).
         .nest_service(
@@ -221,8 +228,32 @@ fn request_ip(req: &Request, hops: usize) -> String {
 
 /// Refuses state-changing requests sent by another site (CSRF): `Sec-Fetch-Site` first, then
 /// `Origin` compared with `PUBLIC_URL`. Requests from non-browser clients carry neither.
+/// The OpenAPI 3.1 document of the API, for anyone.
+async fn openapi(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(crate::server::openapi::document(
+        state.config.public_origin(),
+    ))
+}
+
+/// The `Authorization` header of an API call (a `POST` to `/api/…`), which then authenticates it
+/// instead of the session cookie.
+fn bearer_header(req: &Request) -> Option<&str> {
+    if !req.uri().path().starts_with("/api/") || *req.method() != Method::POST {
+        return None;
+    }
+    req.headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""))
+}
+
 async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A bearer call carries no ambient credential (its cookie is ignored), so another site
+    // gains nothing by sending one; a browser cannot attach the header cross-site anyway.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || bearer_header(&req).is_some()
+        // SCIM authenticates by bearer token alone; a cookie means nothing there.
+        || crate::server::scim::is_scim(req.uri().path())
+    {
         return next.run(req).await;
     }
     if is_cross_site(req.headers(), state.config.public_origin()) {
@@ -237,6 +268,7 @@ async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Ne
                     target: Some(req.uri().path().to_string()),
                     ip: Some(ip),
                     actor_user_id: None,
+                    actor_token: None,
                     workspace_id: None,
                     detail: Some(
                         "first of this minute from this address; the rest are counted".into(),
@@ -319,9 +351,28 @@ async fn request_context(
     next: Next,
 ) -> Response {
     let ip = request_ip(&req, state.config.trusted_proxy_hops);
-    let (session, user) = match SessionHandle::resolve(session, &state.db, &state.config).await {
-        Ok(found) => found,
-        Err(e) => return AppError::from(e).into_response(),
+    let user_agent = req
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let client = ClientFacts::new(&ip, user_agent);
+    // An API call with a bearer token is that token's alone: the session cookie, if the
+    // client sent one too, is not consulted.
+    let bearer = bearer_header(&req).map(str::to_string);
+    let (session, user, token) = match bearer {
+        Some(authorization) => {
+            let handle = SessionHandle::detached(session, &state.db, &state.config, client);
+            match crate::server::api_tokens::authenticate(&state, &authorization, req.uri().path())
+                .await
+            {
+                Ok((user, grant)) => (handle, Some(user), Some(grant)),
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => match SessionHandle::resolve(session, &state.db, &state.config, client).await {
+            Ok((handle, user)) => (handle, user, None),
+            Err(e) => return AppError::from(e).into_response(),
+        },
     };
     match guard(
         req.method(),
@@ -331,8 +382,12 @@ async fn request_context(
     ) {
         Some(response) => response,
         None => {
-            req.extensions_mut()
-                .insert(RequestContext { user, ip, session });
+            req.extensions_mut().insert(RequestContext {
+                user,
+                ip,
+                session,
+                token,
+            });
             next.run(req).await
         }
     }
@@ -402,11 +457,13 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
     let cleanup = tokio::spawn(crate::server::sweep::run(state.db.clone()));
     let mail_sender = start_mail_sender(&state)?;
+    let webhook_sender = start_webhook_sender(&state);
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");
     let db = state.db.clone();
     let limits = listen_limits(&state.config);
     crate::server::listen::serve(listener, router(state), limits, shutdown_signal()).await;
     cleanup.abort();
+    webhook_sender.abort();
     if let Some(sender) = mail_sender {
         sender.abort();
     }

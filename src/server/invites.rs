@@ -2,8 +2,8 @@
 //! Tokens are 256 random bits; only their SHA-256 is stored.
 
 use crate::domain::{
-    can, can_grant, AccountScope, Action, Actor, AuditAction, Email, Grant, PlatformRole, Target,
-    WorkspaceRole,
+    can, can_grant, AccountScope, Action, Actor, AuditAction, Email, Grant, OrgRole, PlatformRole,
+    Target, WorkspaceRole,
 };
 use crate::model::invites::{Accepted, InvitationView, InviteResult, InviteResultKind, Invited};
 use crate::server::auth::Caller;
@@ -47,6 +47,8 @@ pub struct CreateRequest {
     pub role: String,
     pub extra_workspace_ids: String,
     pub platform_role: String,
+    /// Empty: none; otherwise also granted in each workspace's organization.
+    pub org_role: String,
 }
 
 pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppError> {
@@ -58,6 +60,30 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
             "choose workspace_admin, workspace_editor or workspace_viewer",
         )
     })?;
+
+    let org_role: Option<OrgRole> = match req.org_role.trim() {
+        "" | "none" => None,
+        raw => Some(raw.parse().map_err(|_| {
+            AppError::invalid_field(
+                "org_role",
+                "choose org_owner, org_admin, org_member or none",
+            )
+        })?),
+    };
+    let may_grant_org_role = |actor: &Actor, org_id: &str| {
+        org_role.is_none_or(|r| {
+            can_grant(
+                actor,
+                Grant::Organization(r),
+                Target::Organization { org_id },
+            )
+        })
+    };
+    if !may_grant_org_role(caller.actor().await?, &main.org_id) {
+        return Err(AppError::Forbidden(
+            "you may not grant this organization role",
+        ));
+    }
 
     // Every check happens before anything is written.
     let mut workspace_ids = vec![main.id.clone()];
@@ -75,6 +101,7 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
         };
         if !can(caller.actor().await?, Action::Invite, target)
             || !can_grant(caller.actor().await?, Grant::Workspace(role), target)
+            || !may_grant_org_role(caller.actor().await?, &ws.org_id)
         {
             return Err(AppError::Forbidden(
                 "you may not invite people to one of these workspaces",
@@ -170,8 +197,10 @@ pub async fn create(caller: &Caller, req: CreateRequest) -> Result<Invited, AppE
                 email: email.as_str(),
                 workspace_ids: &workspace_ids,
                 role,
+                org_role,
                 platform_role,
                 inviter_id: &caller.user.id,
+                actor_token: caller.token.as_ref().map(|t| t.audit_name()),
                 expires_at,
                 token_hash: &hash,
                 mail: mail.as_ref(),
@@ -272,6 +301,9 @@ pub async fn resend(caller: &Caller, workspace_id: &str, email: &str) -> Result<
             };
             can(actor, Action::Invite, target)
                 && can_grant(actor, Grant::Workspace(row.workspace_role), target)
+                && row
+                    .org_role
+                    .is_none_or(|r| can_grant(actor, Grant::Organization(r), target))
         })
         .map(|row| row.workspace_id)
         .collect();
@@ -515,7 +547,14 @@ pub async fn still_grantable(
             org_id: &row.org_id,
         };
         let role = row.workspace_role;
+        // The organization role is re-checked on its own: an inviter who may no longer grant
+        // it may still grant the membership beside it.
+        // (A row without an inviter came from the command line, which grants what it names.)
+        let mut org_role_holds = row.invited_by_user_id.is_none() && row.org_role.is_some();
         if inviter_may(state, row.invited_by_user_id.as_deref(), |actor| {
+            org_role_holds = row
+                .org_role
+                .is_some_and(|r| can_grant(actor, Grant::Organization(r), target));
             can(actor, Action::Invite, target) && can_grant(actor, Grant::Workspace(role), target)
         })
         .await?
@@ -523,6 +562,10 @@ pub async fn still_grantable(
             grants.push(invites::Grant {
                 workspace_id: row.workspace_id.clone(),
                 role,
+                org_role: row
+                    .org_role
+                    .filter(|_| org_role_holds)
+                    .map(|r| (row.org_id.clone(), r)),
                 invited_by: row.invited_by_user_id.clone(),
             });
         } else {
@@ -561,7 +604,7 @@ pub async fn still_grantable(
 async fn inviter_may(
     state: &AppState,
     inviter_id: Option<&str>,
-    check: impl Fn(&Actor) -> bool,
+    check: impl FnOnce(&Actor) -> bool,
 ) -> Result<bool, AppError> {
     let Some(inviter_id) = inviter_id else {
         return Ok(true);

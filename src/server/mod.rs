@@ -1,8 +1,10 @@
 //! Server-only code: configuration, state, database, authentication, HTTP plumbing, and one
-//! module per feature (`accounts`, `members`, `invites`, `workspaces`, `identities`, `audit`)
+//! module per feature (`accounts`, `members`, `invites`, `workspaces`, `identities`, `audit`,
+//! `scim`, …)
 //! that the server functions of `api/` call.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -16,10 +18,16 @@ pub mod listen;
 pub mod logging;
 pub mod mail;
 pub mod members;
+pub mod openapi;
+pub mod orgs;
+pub mod own_sessions;
+pub mod people;
 pub mod percent;
 pub mod role_sync;
+pub mod scim;
 pub mod sweep;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 use axum::extract::FromRef;
@@ -53,4 +61,6 @@ pub struct RequestContext {
     pub user: Option<db::users::UserRow>,
     pub ip: String,
     pub session: auth::session::SessionHandle,
+    /// Set when the request authenticated with an API token instead of a session cookie.
+    pub token: Option<api_tokens::TokenGrant>,
 }

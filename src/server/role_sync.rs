@@ -96,6 +96,7 @@ pub async fn sync(
     }
     let audit = |workspace_id: Option<&str>| AuditEvent {
         actor_user_id: None,
+        actor_token: None,
         action: crate::domain::AuditAction::AuthzChange,
         target: Some(user.email.clone()),
         workspace_id: workspace_id.map(str::to_string),
@@ -117,6 +118,8 @@ pub async fn sync(
         for ws in governed {
             let ws_id = WorkspaceId::from(ws.as_str());
             match members::role_of(db, &ws_id, &user_id).await? {
+                // SCIM provisioning governs this membership: sign-in never overwrites it.
+                Some((_, RoleSource::Scim)) => {}
                 Some((current, _)) => {
                     let change = members::set_role(
                         db,

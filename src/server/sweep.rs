@@ -1,7 +1,7 @@
 //! The background sweep: every table that anyone can make grow without signing in is trimmed
 //! here — expired sessions (sign-in flows included, which live 10 minutes), sign-in counters
 //! past every window, and the per-minute counts of refused cross-site requests (each minute's
-//! count becomes one audit row).
+//! count becomes one audit row), and SCIM failures older than two days.
 
 use crate::server::db::{now, sessions, throttle, Db};
 
@@ -15,6 +15,9 @@ pub async fn sweep_once(db: &Db, now: i64) {
     }
     if let Err(e) = throttle::summarize_cross_site_refusals(db, now).await {
         tracing::warn!(error = %e, "sweep: could not record refused cross-site requests");
+    }
+    if let Err(e) = crate::server::db::scim::purge_errors(db, now).await {
+        tracing::warn!(error = %e, "sweep: could not purge old SCIM failures");
     }
 }
 

@@ -7,10 +7,15 @@ use crate::server::auth::Caller;
 use crate::server::db::workspaces;
 use crate::server::AppError;
 
-/// Organizations the caller may create workspaces in.
+/// Organizations the caller may see the page of: every one for platform admins and
+/// operators, those they own or administer for everyone else.
 pub async fn list_orgs(caller: &Caller) -> Result<Vec<OrgDto>, AppError> {
     let db = &caller.state.db;
-    let rows = if caller.user.is_platform_admin() {
+    let rows = if can(
+        caller.actor().await?,
+        Action::ViewOrganization,
+        Target::Platform,
+    ) {
         workspaces::list_orgs_all(db).await?
     } else {
         workspaces::list_orgs_administered(db, &caller.user.id).await?

@@ -27,6 +27,7 @@ struct Ids {
     org_1: String,
     viewer_a: String,
     admin_b: String,
+    org_member: String,
 }
 
 /// One row: endpoint, form, expected status per actor in `ACTORS` order.
@@ -233,6 +234,75 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 401, 403, 403, 403, 403, 403, 403, 403, 404, 403, 403, 403, 401,
             ],
         ),
+        // Organization administration: the page, a role set to its current value, removing
+        // the role of someone who has none (404), a rename with a name that is too long.
+        (
+            "/api/orgs/members",
+            vec![("org_id", ids.org_1.clone())],
+            [
+                401, 403, 403, 403, 403, 200, 403, 200, 200, 200, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/orgs/set_role",
+            vec![
+                ("org_id", ids.org_1.clone()),
+                ("user_id", ids.org_member.clone()),
+                ("role", "org_member".into()),
+            ],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 200, 200, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/orgs/remove",
+            vec![
+                ("org_id", ids.org_1.clone()),
+                ("user_id", ids.admin_b.clone()),
+            ],
+            [
+                401, 403, 403, 403, 403, 404, 403, 403, 404, 404, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/workspaces/rename",
+            vec![ws(), ("name", "x".repeat(101))],
+            [
+                401, 403, 403, 403, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
+        ),
+        // People: the list (platform admins and operators, organization owners and admins),
+        // and a person's page (the person, and whoever administers a workspace or an
+        // organization of theirs; an editor of the same workspace only sees the members list).
+        (
+            "/api/users/list",
+            vec![("q", "nobody-matches".into())],
+            [
+                401, 403, 403, 403, 403, 200, 200, 200, 200, 200, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/users/get",
+            vec![("user_id", ids.viewer_a.clone())],
+            [
+                401, 200, 404, 200, 404, 200, 404, 200, 200, 200, 404, 403, 401,
+            ],
+        ),
+        // One's own sessions: listing, ending one that is not one's own (404).
+        (
+            "/api/auth/sessions",
+            vec![],
+            [
+                401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 403, 401,
+            ],
+        ),
+        (
+            "/api/auth/end_session",
+            vec![("session_id", "no-such-session".into())],
+            [
+                401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
+            ],
+        ),
         // Renaming oneself with a name that is too long changes nothing.
         (
             "/api/auth/set_name",
@@ -252,6 +322,35 @@ fn matrix(ids: &Ids) -> Vec<Row> {
             ],
             [
                 401, 401, 401, 401, 401, 429, 429, 429, 429, 429, 429, 403, 429,
+            ],
+        ),
+        // SCIM settings: the organization's owners and admins and platform admins (a
+        // mapping without a group is a 400 for them, nothing written); an unknown mapping is
+        // a 404 for everyone, as another organization's would be.
+        (
+            "/api/scim/settings",
+            vec![("org_id", ids.org_1.clone())],
+            [
+                401, 403, 403, 403, 403, 200, 403, 403, 200, 200, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/scim/map",
+            vec![
+                ("org_id", ids.org_1.clone()),
+                ("group", "".into()),
+                ws(),
+                ("role", "workspace_viewer".into()),
+            ],
+            [
+                401, 403, 403, 403, 403, 400, 403, 403, 400, 400, 403, 403, 401,
+            ],
+        ),
+        (
+            "/api/scim/unmap",
+            vec![("mapping_id", "no-such-mapping".into())],
+            [
+                401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 403, 401,
             ],
         ),
         // Last: it ends each actor's session.
@@ -356,6 +455,7 @@ async fn authorization_matrix(app: TestApp) {
         org_1,
         viewer_a,
         admin_b: admin_b.clone(),
+        org_member: member.clone(),
     };
     let mut failures = Vec::new();
     // The Google link start is a POST outside /api: signed out it asks for a sign-in; signed
@@ -384,6 +484,48 @@ async fn authorization_matrix(app: TestApp) {
                 ACTORS[i],
                 r.status()
             ));
+        }
+    }
+    // Token actors: tokens of the workspace admin and of the platform admin, with every scope
+    // and with `members:read` only. Each reaches exactly what its scopes allow, and there gets
+    // what its owner's session gets; everything else is 403 (the scope is checked first).
+    let all_scopes = "members:read,members:write,invites:write,audit:read";
+    let mut tokens = Vec::new();
+    for owner in [3_usize, 8] {
+        for scopes in [all_scopes, "members:read"] {
+            let r = app
+                .post(
+                    &clients[owner],
+                    "/api/tokens/create",
+                    &[("name", "matrix"), ("scopes", scopes)],
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let secret = r.body["secret"].as_str().unwrap().to_string();
+            tokens.push((owner, scopes, secret));
+        }
+    }
+    for (endpoint, form, expected) in matrix(&ids) {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (owner, scopes, secret) in &tokens {
+            let want = match roster::domain::scopes::required_scope(endpoint) {
+                Some(scope) if scopes.split(',').any(|s| s == scope.as_str()) => expected[*owner],
+                _ => 403,
+            };
+            let r = reqwest::Client::new()
+                .post(app.url(endpoint))
+                .bearer_auth(secret)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            if r.status().as_u16() != want {
+                failures.push(format!(
+                    "{endpoint} with a token of {} ({scopes}): expected {want}, got {}",
+                    ACTORS[*owner],
+                    r.status()
+                ));
+            }
         }
     }
     for (endpoint, form, expected) in matrix(&ids) {
@@ -429,6 +571,11 @@ async fn authorization_matrix(app: TestApp) {
         "no invitation was created by a refused or empty call"
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM identities", &[]).await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM scim_role_mappings", &[])
+            .await,
+        0
+    );
     assert_eq!(
         app.scalar(
             "SELECT COUNT(*) FROM users WHERE (disabled_at IS NOT NULL OR must_change_password) \

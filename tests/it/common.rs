@@ -57,6 +57,7 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     mail_sender: Option<tokio::task::JoinHandle<()>>,
+    webhook_sender: Option<tokio::task::JoinHandle<()>>,
     cleanup: Cleanup,
 }
 
@@ -154,6 +155,13 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
 
 impl TestApp {
     /// Another instance of the app on the same database, with its own configuration.
+    /// Stops this instance's webhook sender (its deliveries wait for another instance).
+    pub fn stop_webhook_sender(&mut self) {
+        if let Some(sender) = self.webhook_sender.take() {
+            sender.abort();
+        }
+    }
+
     pub async fn sibling(&self, extra: &[(&str, &str)]) -> TestApp {
         serve_on(
             self.backend,
@@ -179,6 +187,7 @@ async fn serve_on(
         .await
         .expect("app state");
     let mail_sender = roster::server::http::start_mail_sender(&state).expect("mail sender");
+    let webhook_sender = roster::server::http::start_webhook_sender(&state);
     let db = state.db.clone();
     // Served as `roster serve` serves: the same accept loop and connection limits.
     let limits = roster::server::http::listen_limits(&state.config);
@@ -203,6 +212,7 @@ async fn serve_on(
         shutdown: Some(tx),
         server: Some(server),
         mail_sender,
+        webhook_sender: Some(webhook_sender),
         cleanup,
     }
 }
@@ -214,6 +224,9 @@ impl Drop for TestApp {
         }
         if let Some(server) = self.server.take() {
             server.abort();
+        }
+        if let Some(sender) = self.webhook_sender.take() {
+            sender.abort();
         }
         if let Some(sender) = self.mail_sender.take() {
             sender.abort();
@@ -603,6 +616,93 @@ pub fn captured_logs() -> String {
     LOGS.get()
         .map(|b| String::from_utf8_lossy(&b.lock().expect("logs")).to_string())
         .unwrap_or_default()
+}
+
+/// A real HTTP receiver process for webhooks (`end2end/tools/webhook-receiver.mjs`, Node) on
+/// 127.0.0.1, answering with `statuses` in turn and then 200; killed on drop.
+pub struct WebhookReceiver {
+    pub port: u16,
+    child: std::process::Child,
+    requests: Arc<Mutex<Vec<Value>>>,
+}
+
+impl WebhookReceiver {
+    pub fn start(port: u16, statuses: &[u16]) -> WebhookReceiver {
+        use std::io::BufRead;
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/end2end/tools/webhook-receiver.mjs"
+        );
+        let mut child = std::process::Command::new("node")
+            .arg(script)
+            .arg(port.to_string())
+            .args(statuses.iter().map(|s| s.to_string()))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the webhook receiver (needs node)");
+        let stdout = child.stdout.take().expect("stdout");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = requests.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if let Some(p) = v.get("listening").and_then(Value::as_u64) {
+                    let _ = tx.send(p as u16);
+                } else if let Ok(mut r) = sink.lock() {
+                    r.push(v);
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("webhook receiver did not start");
+        WebhookReceiver {
+            port,
+            child,
+            requests,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 30 s) until `n` requests were answered with a 2xx, and returns them.
+    pub async fn wait_for_delivered(&self, n: usize) -> Vec<Value> {
+        for _ in 0..300 {
+            let ok: Vec<Value> = self
+                .requests()
+                .into_iter()
+                .filter(|r| r["status"].as_u64().is_some_and(|s| s < 300))
+                .collect();
+            if ok.len() >= n {
+                return ok;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "webhook receiver: fewer than {n} deliveries: {:?}",
+            self.requests()
+        );
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A real SMTP server process (`end2end/tools/smtp-sink.mjs`, Node) on 127.0.0.1, killed on drop.

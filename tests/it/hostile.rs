@@ -31,6 +31,15 @@ const ENDPOINTS: &[&str] = &[
     "/api/orgs/create",
     "/api/workspaces/create",
     "/api/audit/list",
+    "/api/orgs/members",
+    "/api/orgs/set_role",
+    "/api/orgs/remove",
+    "/api/workspaces/rename",
+    "/api/users/list",
+    "/api/users/get",
+    "/api/auth/sessions",
+    "/api/auth/end_session",
+    "/api/auth/end_other_sessions",
 ];
 
 /// Every field name any endpoint takes.
@@ -54,6 +63,8 @@ const FIELDS: &[&str] = &[
     "issuer",
     "subject",
     "org_id",
+    "org_role",
+    "session_id",
 ];
 
 fn corpus() -> Vec<(&'static str, String)> {

@@ -14,9 +14,15 @@ mod hostile;
 mod invites;
 mod limits;
 mod members;
+mod openapi;
+mod orgs;
+mod people;
 mod read_cache;
 #[macro_use]
 mod oidc;
 mod role_sync;
 mod scale_out;
+mod scim;
+mod tokens;
 mod trust;
+mod webhooks;

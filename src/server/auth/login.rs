@@ -29,6 +29,7 @@ async fn audit_login(
 ) -> Result<(), AppError> {
     let ev = AuditEvent {
         actor_user_id: user_id.map(str::to_string),
+        actor_token: None,
         action,
         target: Some(email.to_string()),
         ip: Some(ip.to_string()),
@@ -198,6 +199,7 @@ pub async fn sign_out(state: &AppState, ctx: &RequestContext) -> Result<(), AppE
     if let Some(user) = &ctx.user {
         let ev = AuditEvent {
             actor_user_id: Some(user.id.clone()),
+            actor_token: None,
             action: AuditAction::AuthnLogout,
             target: None,
             workspace_id: None,
@@ -271,6 +273,7 @@ pub async fn change_password(caller: &Caller, current: &str, new: &str) -> Resul
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),
+        actor_token: None,
         action: AuditAction::AuthnPasswordChange,
         target: Some(user.email.clone()),
         workspace_id: None,

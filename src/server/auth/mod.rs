@@ -29,6 +29,8 @@ pub struct Caller {
     pub user: UserRow,
     pub ip: String,
     pub session: session::SessionHandle,
+    /// The API token the call authenticated with, if not a session.
+    pub token: Option<crate::server::api_tokens::TokenGrant>,
     /// Every role of the user, loaded when first asked for: a call about one workspace
     /// needs only [`Caller::workspace`].
     actor: tokio::sync::OnceCell<Actor>,
@@ -42,6 +44,7 @@ pub async fn caller() -> Result<Caller, AppError> {
         user,
         ip: ctx.ip,
         session: ctx.session,
+        token: ctx.token,
         actor: tokio::sync::OnceCell::new(),
     })
 }
@@ -65,6 +68,25 @@ impl Caller {
         let access =
             workspaces::get_with_roles(&self.state.db, workspace_id, &self.user.id).await?;
         self.authorize_workspace(access, action)
+    }
+
+    /// Loads the organization named by the request and checks `action` on it: 404 when it does
+    /// not exist, 403 when the caller may not.
+    pub async fn organization(
+        &self,
+        org_id: &str,
+        action: crate::domain::Action,
+    ) -> Result<workspaces::OrgRow, AppError> {
+        let org = workspaces::get_org(&self.state.db, org_id)
+            .await?
+            .ok_or(AppError::NotFound("no such organization"))?;
+        let target = crate::domain::Target::Organization { org_id: &org.id };
+        if !crate::domain::can(self.actor().await?, action, target) {
+            return Err(AppError::Forbidden(
+                "you may not do this in this organization",
+            ));
+        }
+        Ok(org)
     }
 
     /// Checks `action` on a workspace loaded with the caller's roles in it and in its
@@ -106,6 +128,7 @@ impl Caller {
     pub fn audit(&self, action: AuditAction) -> crate::server::db::audit::AuditEvent {
         crate::server::db::audit::AuditEvent {
             actor_user_id: Some(self.user.id.clone()),
+            actor_token: self.token.as_ref().map(|t| t.audit_name()),
             action,
             ip: Some(self.ip.clone()),
             target: None,

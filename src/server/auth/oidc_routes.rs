@@ -103,6 +103,7 @@ async fn refuse(
                 .to_string(),
         ),
         actor_user_id: None,
+        actor_token: None,
         workspace_id: None,
     };
     if let Err(e) = record(&state.db, &ev).await {
@@ -279,6 +280,7 @@ pub async fn callback(
     }
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),
+        actor_token: None,
         action: AuditAction::AuthnLoginSuccess,
         target: Some(user.email.clone()),
         ip: Some(ip.to_string()),
@@ -349,6 +351,7 @@ async fn link_from_profile(
     }
     let ev = AuditEvent {
         actor_user_id: Some(user.id.clone()),
+        actor_token: None,
         action: AuditAction::IdentityLinked,
         target: Some(user.email.clone()),
         ip: Some(ip.to_string()),

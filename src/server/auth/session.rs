@@ -65,6 +65,39 @@ pub struct SessionState {
     pub flow: Option<String>,
     /// The last time activity pushed the idle expiry forward.
     pub seen_at: i64,
+    /// Names the session to its owner on the profile page (never the cookie's id or its hash).
+    #[serde(default)]
+    pub public_id: String,
+    /// The browser and the address that signed in, as the owner's sessions list shows them.
+    #[serde(default)]
+    pub user_agent: String,
+    #[serde(default)]
+    pub ip: String,
+}
+
+/// The browser and address of the request a session is made on.
+#[derive(Debug, Clone, Default)]
+pub struct ClientFacts {
+    pub ip: String,
+    /// The `User-Agent` header, cut to [`USER_AGENT_MAX_CHARS`] printable characters.
+    pub user_agent: String,
+}
+
+/// How much of a `User-Agent` header a session keeps.
+pub const USER_AGENT_MAX_CHARS: usize = 300;
+
+impl ClientFacts {
+    pub fn new(ip: &str, user_agent: Option<&str>) -> ClientFacts {
+        ClientFacts {
+            ip: ip.to_string(),
+            user_agent: user_agent
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(USER_AGENT_MAX_CHARS)
+                .collect(),
+        }
+    }
 }
 
 /// This request's session. Its `Debug` shows nothing of the session: the id is a credential.
@@ -72,6 +105,7 @@ pub struct SessionState {
 pub struct SessionHandle {
     session: Session,
     db: Db,
+    client: ClientFacts,
     idle_secs: i64,
     lifetime_secs: i64,
 }
@@ -97,10 +131,12 @@ impl SessionHandle {
         session: Session,
         db: &Db,
         config: &Config,
+        client: ClientFacts,
     ) -> Result<(SessionHandle, Option<UserRow>)> {
         let handle = SessionHandle {
             session,
             db: db.clone(),
+            client,
             idle_secs: config.session_idle.as_secs() as i64,
             lifetime_secs: config.session_lifetime.as_secs() as i64,
         };
@@ -137,6 +173,37 @@ impl SessionHandle {
                 handle.session.flush().await.map_err(session_error)?;
                 Ok((handle, None))
             }
+        }
+    }
+
+    /// The public id of this session (empty when there is none): what marks it as "this
+    /// session" in its owner's list.
+    pub async fn public_id(&self) -> Result<String> {
+        if self.session.id().is_none() {
+            return Ok(String::new());
+        }
+        Ok(self.state().await?.map(|s| s.public_id).unwrap_or_default())
+    }
+
+    /// The SHA-256 of this session's cookie id, if it has one, to find its row.
+    pub fn token_hash(&self) -> Option<String> {
+        self.session.id().map(|id| token_hash(&id.to_string()))
+    }
+
+    /// A handle on the request's session that was never loaded: for API-token calls, which
+    /// the session cookie does not authenticate.
+    pub fn detached(
+        session: Session,
+        db: &Db,
+        config: &Config,
+        client: ClientFacts,
+    ) -> SessionHandle {
+        SessionHandle {
+            session,
+            db: db.clone(),
+            client,
+            idle_secs: config.session_idle.as_secs() as i64,
+            lifetime_secs: config.session_lifetime.as_secs() as i64,
         }
     }
 
@@ -179,6 +246,9 @@ impl SessionHandle {
             method: method.to_string(),
             flow: None,
             seen_at: now,
+            public_id: crate::server::db::new_id(),
+            user_agent: self.client.user_agent.clone(),
+            ip: self.client.ip.clone(),
         })
         .await
     }
@@ -210,6 +280,9 @@ impl SessionHandle {
                     method: "none".into(),
                     flow: Some(flow.to_string()),
                     seen_at: now,
+                    public_id: crate::server::db::new_id(),
+                    user_agent: self.client.user_agent.clone(),
+                    ip: self.client.ip.clone(),
                 }
             }
         };
@@ -274,6 +347,14 @@ fn stored(record: &Record) -> session_store::Result<StoredSession> {
         flow: state.flow,
         seen_at: state.seen_at,
         expires_at: record.expiry_date.unix_timestamp(),
+        // Never empty: the column is unique (a state read from an old row has none).
+        public_id: if state.public_id.is_empty() {
+            crate::server::db::new_id()
+        } else {
+            state.public_id
+        },
+        user_agent: state.user_agent,
+        ip: state.ip,
     })
 }
 
@@ -286,6 +367,9 @@ fn record(id: Id, row: SessionRow) -> session_store::Result<Record> {
         method: row.method,
         flow: row.flow,
         seen_at: row.seen_at,
+        public_id: row.public_id,
+        user_agent: row.user_agent,
+        ip: row.ip,
     };
     let mut data = std::collections::HashMap::with_capacity(2);
     data.insert(

@@ -5,7 +5,37 @@ use super::audit::{audit_query, AuditEvent};
 use super::outbox::{outbox_query, OutboxMail};
 use super::BeginWrite;
 use super::{now, with_pool, Db, DbResult};
-use crate::domain::{AuditAction, PlatformRole, RoleSource, WorkspaceRole};
+use crate::domain::{AuditAction, OrgRole, PlatformRole, RoleSource, WorkspaceRole};
+
+/// Gives `$2` the organization role `$3` in organization `$1`, or raises the role they have to
+/// it; never lowers one (an invitation adds, it does not take away).
+pub(super) const RAISE_ORG_ROLE: &str =
+    "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3) \
+     ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role \
+     WHERE (CASE excluded.role WHEN 'org_owner' THEN 3 WHEN 'org_admin' THEN 2 ELSE 1 END) \
+         > (CASE org_members.role WHEN 'org_owner' THEN 3 WHEN 'org_admin' THEN 2 ELSE 1 END)";
+
+/// Applies an organization role an invitation grants (see [`RAISE_ORG_ROLE`]) inside `$tx`
+/// and audits it when it changed anything.
+macro_rules! raise_org_role {
+    ($tx:ident, $org_id:expr, $user_id:expr, $role:expr, $audit:expr) => {{
+        // Under the lock every change of the organization's roles takes (`db::orgs`).
+        sqlx::query(super::orgs::LOCK_ORG)
+            .bind($org_id)
+            .execute(&mut *$tx)
+            .await?;
+        let raised = sqlx::query(RAISE_ORG_ROLE)
+            .bind($org_id)
+            .bind($user_id)
+            .bind($role.as_str())
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if raised > 0 {
+            audit_query!(&$audit).execute(&mut *$tx).await?;
+        }
+    }};
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteOutcome {
@@ -50,8 +80,12 @@ pub struct NewInvite<'a> {
     pub email: &'a str,
     pub workspace_ids: &'a [String],
     pub role: WorkspaceRole,
+    /// Also granted in each workspace's organization (the caller checked they may grant it).
+    pub org_role: Option<OrgRole>,
     pub platform_role: PlatformGrant,
     pub inviter_id: &'a str,
+    /// The API token the inviter used, for the audit rows.
+    pub actor_token: Option<String>,
     pub expires_at: i64,
     /// SHA-256 of a fresh token nobody holds: the link is minted when the email is sent.
     pub token_hash: &'a str,
@@ -69,6 +103,7 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
     let at = now();
     let audit = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
         actor_user_id: Some(new.inviter_id.to_string()),
+        actor_token: new.actor_token.clone(),
         action,
         target: Some(new.email.to_string()),
         workspace_id: ws.cloned(),
@@ -127,6 +162,14 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
                     audit_query!(&audit(AuditAction::MembershipAdded, Some(ws), format!("role={} source=invite", new.role)))
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(org_role) = new.org_role {
+                        let org_id: String = sqlx::query_scalar("SELECT org_id FROM workspaces WHERE id = $1")
+                            .bind(*ws)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let ev = audit(AuditAction::OrgRoleChanged, None, format!("organization={org_id} to={org_role} source=invite"));
+                        raise_org_role!(tx, &org_id, &user_id, org_role, ev);
+                    }
                 }
                 if let PlatformGrant::Set(role) = new.platform_role {
                     // Only a platform admin offers a platform role; it never lowers one.
@@ -190,21 +233,23 @@ pub async fn invite_one(db: &Db, new: &NewInvite<'_>) -> DbResult<InviteOutcome>
         .await?;
         for ws in workspace_ids {
             sqlx::query(
-                "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, invited_by_user_id, expires_at, org_role) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (email, workspace_id) DO UPDATE SET workspace_role = excluded.workspace_role, \
-                 invited_by_user_id = excluded.invited_by_user_id, expires_at = excluded.expires_at",
+                 invited_by_user_id = excluded.invited_by_user_id, expires_at = excluded.expires_at, org_role = excluded.org_role",
             )
             .bind(new.email)
             .bind(ws)
             .bind(new.role.as_str())
             .bind(new.inviter_id)
             .bind(new.expires_at)
+            .bind(new.org_role.map(|r| r.as_str()))
             .execute(&mut *tx)
             .await?;
             let detail = format!(
-                "role={} platform_role={} updated={}",
+                "role={} org_role={} platform_role={} updated={}",
                 new.role,
+                new.org_role.map_or("none", |r| r.as_str()),
                 new.platform_role.describe(),
                 existing > 0
             );
@@ -240,6 +285,8 @@ pub struct InvitationWorkspace {
     pub workspace_name: String,
     pub org_id: String,
     pub workspace_role: WorkspaceRole,
+    /// The organization role this row also grants, in `org_id`.
+    pub org_role: Option<OrgRole>,
     pub invited_by_user_id: Option<String>,
     /// Until when this row's grant holds.
     pub expires_at: i64,
@@ -273,7 +320,7 @@ pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRo
 
 pub async fn workspaces_of(db: &Db, email: &str) -> DbResult<Vec<InvitationWorkspace>> {
     with_pool!(db, p => sqlx::query_as(
-        "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.invited_by_user_id, \
+        "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.org_role, iw.invited_by_user_id, \
          COALESCE(iw.expires_at, i.expires_at) AS expires_at \
          FROM pending_invite_workspaces iw JOIN workspaces w ON w.id = iw.workspace_id \
          JOIN pending_invites i ON i.email = iw.email WHERE iw.email = $1 ORDER BY w.name",
@@ -406,6 +453,8 @@ pub async fn set_token_for_delivery(db: &Db, email: &str, token_hash: &str) -> D
 pub struct Grant {
     pub workspace_id: String,
     pub role: WorkspaceRole,
+    /// (organization id, role): the organization role the row grants, if its inviter still may.
+    pub org_role: Option<(String, OrgRole)>,
     pub invited_by: Option<String>,
 }
 
@@ -428,15 +477,51 @@ pub enum AcceptOutcome {
     Gone,
 }
 
+/// A row of an invitation as it stands when the invitation is claimed.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    workspace_id: String,
+    workspace_role: WorkspaceRole,
+    org_role: Option<OrgRole>,
+    invited_by_user_id: Option<String>,
+    /// `invite`, or `scim` for a row SCIM provisioning made.
+    role_source: String,
+}
+
+/// What a claimed row grants: the organization role beside it, and whether SCIM made it.
+struct Holding {
+    org_role: Option<(String, OrgRole)>,
+    from_scim: bool,
+}
+
+impl Grant {
+    /// Is this grant, as its inviter was checked for, still what the invitation says? A row
+    /// cancelled, or re-made by someone else or with other roles since then, grants nothing; an
+    /// organization role that changed is dropped while the membership beside it stands.
+    fn still_holds(&self, claimed: &[ClaimedRow]) -> Option<Holding> {
+        let row = claimed.iter().find(|r| {
+            r.workspace_id == self.workspace_id
+                && r.workspace_role == self.role
+                && r.invited_by_user_id == self.invited_by
+        })?;
+        Some(Holding {
+            org_role: self
+                .org_role
+                .clone()
+                .filter(|(_, role)| row.org_role == Some(*role)),
+            from_scim: row.role_source == "scim",
+        })
+    }
+}
+
 /// Claims the unexpired invitation of `$email` inside the write transaction `$tx`, for either
-/// way of accepting it: reads the workspaces it still names (rows cancelled since the caller
-/// read them are not granted), then deletes it, so that of racing acceptances exactly one
-/// proceeds. Evaluates to `Some(workspace ids)`, or `None` when it is gone (accepted, declined,
-/// cancelled or expired).
+/// way of accepting it: reads its rows as they stand (see [`Grant::still_holds`]), then deletes
+/// it, so that of racing acceptances exactly one proceeds. Evaluates to `Some(rows)`, or `None`
+/// when it is gone (accepted, declined, cancelled or expired).
 macro_rules! claim_invitation {
     ($tx:ident, $email:expr, $at:expr) => {{
-        let still_invited: Vec<String> = sqlx::query_scalar(
-            "SELECT workspace_id FROM pending_invite_workspaces WHERE email = $1",
+        let still_invited: Vec<ClaimedRow> = sqlx::query_as(
+            "SELECT workspace_id, workspace_role, org_role, invited_by_user_id, role_source FROM pending_invite_workspaces WHERE email = $1",
         )
         .bind($email)
         .fetch_all(&mut *$tx)
@@ -452,6 +537,22 @@ macro_rules! claim_invitation {
     }};
 }
 
+/// Binds the SCIM record of `$email` in the organization of workspace `$ws` to the account that
+/// just accepted what SCIM offered it: from now on SCIM governs that account's access there.
+macro_rules! bind_scim_record {
+    ($tx:ident, $user_id:expr, $email:expr, $ws:expr) => {{
+        sqlx::query(
+            "UPDATE scim_users SET user_id = $1 WHERE email = $2 AND user_id IS NULL \
+             AND org_id = (SELECT org_id FROM workspaces WHERE id = $3)",
+        )
+        .bind($user_id)
+        .bind($email)
+        .bind($ws)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 /// Accepts an invitation in one transaction: deletes it first (so that of two racing callbacks
 /// exactly one proceeds), then creates the user, the identity, the memberships and the audit rows.
 pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
@@ -459,6 +560,7 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
     let user_id = super::new_id();
     let ev = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
         actor_user_id: Some(user_id.clone()),
+        actor_token: None,
         action,
         target: Some(a.email.to_string()),
         workspace_id: ws.cloned(),
@@ -490,21 +592,30 @@ pub async fn accept(db: &Db, a: &Acceptance<'_>) -> DbResult<AcceptOutcome> {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
+        for (g, holding) in a.grants.iter().filter_map(|g| Some((g, g.still_holds(&still_invited)?))) {
             sqlx::query(
                 "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
-                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, 'invite', $4, $5)",
+                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $6, $4, $5)",
             )
             .bind(&g.workspace_id)
             .bind(&user_id)
             .bind(g.role.as_str())
             .bind(g.invited_by.as_deref())
             .bind(at)
+            .bind(if holding.from_scim { "scim" } else { "invite" })
             .execute(&mut *tx)
             .await?;
+            if holding.from_scim {
+                bind_scim_record!(tx, &user_id, a.email, &g.workspace_id);
+            }
+            let org_grant = holding.org_role;
             audit_query!(&ev(crate::domain::AuditAction::InviteAccepted, Some(&g.workspace_id), format!("role={} method=oidc", g.role)))
                 .execute(&mut *tx)
                 .await?;
+            if let Some((org_id, org_role)) = &org_grant {
+                let audit = ev(AuditAction::OrgRoleChanged, None, format!("organization={org_id} to={org_role} source=invite"));
+                raise_org_role!(tx, org_id, &user_id, org_role, audit);
+            }
         }
         for ws in a.skipped {
             audit_query!(&ev(crate::domain::AuditAction::InviteRowSkipped, Some(ws), "not granted: the inviter may no longer grant it, or this part of the invitation expired".into()))
@@ -550,6 +661,7 @@ pub async fn accept_for_account(
     let at = now();
     let ev = |action: AuditAction, ws: Option<&String>, detail: String| AuditEvent {
         actor_user_id: Some(a.user_id.to_string()),
+        actor_token: None,
         action,
         target: Some(a.email.to_string()),
         workspace_id: ws.cloned(),
@@ -562,10 +674,11 @@ pub async fn accept_for_account(
             return Ok(None);
         };
         let mut joined = Vec::new();
-        for g in a.grants.iter().filter(|g| still_invited.contains(&g.workspace_id)) {
+        for (g, holding) in a.grants.iter().filter_map(|g| Some((g, g.still_holds(&still_invited)?))) {
+            let source = if holding.from_scim { "scim" } else { "invite" };
             let inserted = sqlx::query(
                 "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, invited_by, joined_at) \
-                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, 'invite', $4, $5) \
+                 VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), $3, $6, $4, $5) \
                  ON CONFLICT (workspace_id, user_id) DO NOTHING",
             )
             .bind(&g.workspace_id)
@@ -573,14 +686,23 @@ pub async fn accept_for_account(
             .bind(g.role.as_str())
             .bind(g.invited_by.as_deref())
             .bind(at)
+            .bind(source)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if holding.from_scim {
+                bind_scim_record!(tx, a.user_id, a.email, &g.workspace_id);
+            }
+            let org_grant = holding.org_role;
             if inserted > 0 {
                 joined.push(g.workspace_id.clone());
                 audit_query!(&ev(AuditAction::InviteAccepted, Some(&g.workspace_id), format!("role={} method=signed_in", g.role)))
                     .execute(&mut *tx)
                     .await?;
+            }
+            if let Some((org_id, org_role)) = &org_grant {
+                let audit = ev(AuditAction::OrgRoleChanged, None, format!("organization={org_id} to={org_role} source=invite"));
+                raise_org_role!(tx, org_id, a.user_id, org_role, audit);
             }
         }
         for ws in a.skipped {
@@ -680,6 +802,7 @@ pub async fn bootstrap_invitation(
         .await?;
         let ev = AuditEvent {
             actor_user_id: None,
+            actor_token: None,
             action: crate::domain::AuditAction::InviteCreated,
             ip: None,
             target: Some(email.to_string()),

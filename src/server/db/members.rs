@@ -196,7 +196,7 @@ async fn list_uncached(db: &Db, query: &PageQuery) -> DbResult<Option<Page>> {
     };
     let invitations = format!(
         "SELECT CAST(NULL AS TEXT) AS user_id, iw.email AS email, '' AS name, iw.workspace_role AS role, \
-         'invite' AS role_source, i.invited_at AS at, inviter.email AS invited_by, \
+         iw.role_source AS role_source, i.invited_at AS at, inviter.email AS invited_by, \
          COALESCE(iw.expires_at, i.expires_at) AS expires_at, \
          CAST(COALESCE((SELECT 1 FROM users x WHERE x.email = (iw.email COLLATE {users_collation}) LIMIT 1), 0) \
            AS BIGINT) AS has_account, \

@@ -9,13 +9,18 @@ pub mod decode;
 pub mod identities;
 pub mod invites;
 pub mod members;
+pub mod orgs;
 pub mod outbox;
+pub mod people;
 pub mod postgres;
 pub mod read_cache;
+pub mod scim;
 pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 use read_cache::ReadCache;
@@ -48,6 +53,18 @@ impl Db {
         match self {
             Db::Sqlite(..) => "",
             Db::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
+impl Db {
+    /// What makes a text comparison bytewise on this backend, placed after a column or an
+    /// expression: SQLite compares bytewise already; PostgreSQL needs `COLLATE "C"` (and an
+    /// index built with it) for a prefix search to be an index range.
+    pub fn bytewise(&self) -> &'static str {
+        match self {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => " COLLATE \"C\"",
         }
     }
 }
@@ -136,6 +153,12 @@ pub fn now() -> i64 {
 
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A new id that sorts after every id this process made before (UUID v7): list order is
+/// creation order even within one second.
+pub fn new_ordered_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Is this error a unique-constraint violation (someone else wrote the row first)?

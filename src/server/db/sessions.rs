@@ -18,6 +18,9 @@ pub struct SessionRow {
     pub method: String,
     /// The identity-provider sign-in in progress (JSON), if any.
     pub flow: Option<String>,
+    pub public_id: String,
+    pub user_agent: String,
+    pub ip: String,
 }
 
 /// A session as written: every column of its row.
@@ -31,6 +34,9 @@ pub struct StoredSession {
     pub flow: Option<String>,
     pub seen_at: i64,
     pub expires_at: i64,
+    pub public_id: String,
+    pub user_agent: String,
+    pub ip: String,
 }
 
 /// A session's row, looked up by its token hash: a kind of read the SQLite cache keeps.
@@ -50,7 +56,8 @@ static LOAD: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "SELECT s.session_version AS s_session_version, s.signed_in_at AS s_signed_in_at, \
-         s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.method AS s_method, s.flow AS s_flow, {} \
+         s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.method AS s_method, s.flow AS s_flow, \
+         s.public_id AS s_public_id, s.user_agent AS s_user_agent, s.ip AS s_ip, {} \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
         user_columns.join(", ")
@@ -86,14 +93,17 @@ async fn load_uncached(db: &Db, token_hash: &str) -> DbResult<Option<SessionRow>
             expires_at: row.try_get("s_expires_at")?,
             method: row.try_get("s_method")?,
             flow: row.try_get("s_flow")?,
+            public_id: row.try_get::<Option<String>, _>("s_public_id")?.unwrap_or_default(),
+            user_agent: row.try_get("s_user_agent")?,
+            ip: row.try_get("s_ip")?,
         }))
     })
 }
 
 pub async fn create(db: &Db, s: &StoredSession) -> DbResult<()> {
     let sql = "INSERT INTO sessions \
-         (token_hash, user_id, session_version, signed_in_at, method, flow, seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+         (token_hash, user_id, session_version, signed_in_at, method, flow, seen_at, expires_at, public_id, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     with_pool!(db, p => sqlx::query(sql)
         .bind(&s.token_hash)
         .bind(&s.user_id)
@@ -103,6 +113,9 @@ pub async fn create(db: &Db, s: &StoredSession) -> DbResult<()> {
         .bind(&s.flow)
         .bind(s.seen_at)
         .bind(s.expires_at)
+        .bind(&s.public_id)
+        .bind(&s.user_agent)
+        .bind(&s.ip)
         .execute(p)
         .await
         .map(|_| ()))
@@ -111,7 +124,8 @@ pub async fn create(db: &Db, s: &StoredSession) -> DbResult<()> {
 /// Writes a session's columns; a row that is gone stays gone.
 pub async fn update(db: &Db, s: &StoredSession) -> DbResult<()> {
     let sql = "UPDATE sessions SET user_id = $2, session_version = $3, signed_in_at = $4, \
-         method = $5, flow = $6, seen_at = $7, expires_at = $8 WHERE token_hash = $1";
+         method = $5, flow = $6, seen_at = $7, expires_at = $8, \
+         public_id = COALESCE(NULLIF($9, ''), public_id), user_agent = $10, ip = $11 WHERE token_hash = $1";
     with_pool!(db, p => sqlx::query(sql)
         .bind(&s.token_hash)
         .bind(&s.user_id)
@@ -121,6 +135,9 @@ pub async fn update(db: &Db, s: &StoredSession) -> DbResult<()> {
         .bind(&s.flow)
         .bind(s.seen_at)
         .bind(s.expires_at)
+        .bind(&s.public_id)
+        .bind(&s.user_agent)
+        .bind(&s.ip)
         .execute(p)
         .await
         .map(|_| ()))
@@ -151,4 +168,89 @@ pub async fn delete_expired(db: &Db, now: i64) -> DbResult<u64> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))
+}
+
+/// A signed-in session as its owner's sessions list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnSessionRow {
+    pub public_id: String,
+    pub token_hash: String,
+    pub signed_in_at: i64,
+    pub seen_at: i64,
+    pub method: String,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// How many of a user's sessions the list shows (most recently active first).
+pub const OWN_SESSIONS_LIMIT: i64 = 100;
+
+/// The live sessions of `user_id` at `session_version` (older versions no longer sign anyone
+/// in), most recently active first.
+pub async fn list_for_user(
+    db: &Db,
+    user_id: &str,
+    session_version: i64,
+    now: i64,
+) -> DbResult<Vec<OwnSessionRow>> {
+    with_pool!(db, p => sqlx::query_as::<_, OwnSessionRow>(
+        "SELECT COALESCE(public_id, '') AS public_id, token_hash, signed_in_at, seen_at, method, user_agent, ip \
+         FROM sessions WHERE user_id = $1 AND session_version = $2 AND expires_at > $3 \
+         ORDER BY seen_at DESC, signed_in_at DESC LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(session_version)
+    .bind(now)
+    .bind(OWN_SESSIONS_LIMIT)
+    .fetch_all(p)
+    .await)
+}
+
+/// Ends one of `user_id`'s sessions, named by its public id; `false` when they have none by
+/// that id (someone else's session is never found).
+pub async fn delete_own(
+    db: &Db,
+    user_id: &str,
+    public_id: &str,
+    audit: &super::audit::AuditEvent,
+) -> DbResult<bool> {
+    use super::BeginWrite;
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
+            .bind(user_id)
+            .bind(public_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            super::audit::audit_query!(audit).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    })
+}
+
+/// Ends every session of `user_id` but the one whose token hash is `keep`. Returns how many.
+pub async fn delete_others(
+    db: &Db,
+    user_id: &str,
+    keep: &str,
+    audit: &super::audit::AuditEvent,
+) -> DbResult<u64> {
+    use super::BeginWrite;
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let mut ev = audit.clone();
+        ev.detail = Some(format!("scope=others ended={n}"));
+        super::audit::audit_query!(&ev).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    })
 }

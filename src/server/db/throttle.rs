@@ -125,6 +125,7 @@ pub async fn summarize_cross_site_refusals(db: &Db, now: i64) -> DbResult<u64> {
             }
             let ev = AuditEvent {
                 actor_user_id: None,
+                actor_token: None,
                 action: crate::domain::AuditAction::CsrfRefused,
                 target: None,
                 workspace_id: None,

@@ -122,6 +122,8 @@ pub(super) const ACCOUNT_SCOPE_SQL: &str =
     "SELECT 'p' AS kind, platform_role AS a, CAST(NULL AS TEXT) AS b FROM users WHERE id = $1 AND platform_role IS NOT NULL \
      UNION ALL SELECT 'p', platform_role, NULL FROM pending_invites WHERE email = $2 AND platform_role IS NOT NULL \
      UNION ALL SELECT 'o', org_id, role FROM org_members WHERE user_id = $1 \
+     UNION ALL SELECT 'o', w.org_id, iw.org_role FROM pending_invite_workspaces iw \
+     JOIN workspaces w ON w.id = iw.workspace_id WHERE iw.email = $2 AND iw.org_role IS NOT NULL \
      UNION ALL SELECT 'w', m.workspace_id, w.org_id FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id \
      WHERE m.user_id = $1 \
      UNION ALL SELECT 'w', iw.workspace_id, w.org_id FROM pending_invite_workspaces iw \
@@ -158,6 +160,17 @@ pub async fn account_scope(db: &Db, user_id: &str, email: &str) -> DbResult<Acco
         .fetch_all(p)
         .await)?;
     scope_from_rows(rows)
+}
+
+/// Is this the service account of an organization's API token (see migration 0006)?
+pub async fn is_service_account(db: &Db, user_id: &str) -> DbResult<bool> {
+    let n: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE id = $1 AND service_token_id IS NOT NULL",
+    )
+    .bind(user_id)
+    .fetch_one(p)
+    .await)?;
+    Ok(n > 0)
 }
 
 /// Has the account proven that its email is its own (see migration 0003)?
@@ -381,6 +394,7 @@ pub async fn bootstrap_admin(db: &Db, admin: &BootstrapAdmin<'_>) -> DbResult<Bo
             workspace_id: Some(workspace_id.clone()),
             detail: Some("platform_admin created from the command line".into()),
             actor_user_id: None,
+            actor_token: None,
             ip: None,
         };
         audit_query!(&ev).execute(&mut *tx).await?;
@@ -606,6 +620,8 @@ pub async fn erase(db: &Db, user_id: &str, audit: &AuditEvent) -> DbResult<Accou
             "DELETE FROM pending_invites WHERE email = $1",
             "DELETE FROM mail_outbox WHERE to_address = $1 OR invite_email = $1",
             "DELETE FROM auth_throttle WHERE key = 'account:' || $1",
+            // The identity provider's record of the person (it pushes it again if it must).
+            "DELETE FROM scim_users WHERE email = $1",
         ] {
             sqlx::query(sql).bind(&email).execute(&mut *tx).await?;
         }
@@ -622,6 +638,17 @@ pub async fn erase(db: &Db, user_id: &str, audit: &AuditEvent) -> DbResult<Accou
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $2, $1) WHERE detail LIKE '%' || $2 || '%'")
+            .bind(&stone)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE scim_errors SET detail = REPLACE(detail, $2, $1) WHERE detail LIKE '%' || $2 || '%'")
+            .bind(&stone)
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        // Webhook payloads, sent or waiting, name the account as the audit rows did.
+        sqlx::query("UPDATE webhook_deliveries SET payload = REPLACE(payload, $2, $1) WHERE payload LIKE '%' || $2 || '%'")
             .bind(&stone)
             .bind(&email)
             .execute(&mut *tx)

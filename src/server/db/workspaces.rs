@@ -242,3 +242,9 @@ pub async fn ids_of_org(db: &Db, org_id: &str) -> DbResult<Vec<(String, String)>
         .fetch_all(p)
         .await)
 }
+
+/// The workspaces of one organization, by name.
+pub async fn list_of_org(db: &Db, org_id: &str) -> DbResult<Vec<WorkspaceRow>> {
+    let sql = format!("{WORKSPACE_SELECT} WHERE w.org_id = $1 ORDER BY w.name, w.id LIMIT $2");
+    with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(org_id).bind(LIST_LIMIT).fetch_all(p).await)
+}
