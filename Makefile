@@ -15,12 +15,16 @@ build:
 	cargo leptos build
 
 # Unit, integration (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), then Chromium.
+# The tests build with the RUSTFLAGS cargo-leptos gives the server, so that `cargo leptos build`
+# reuses their dependencies; at most 4 test threads, so that however many cores the machine
+# has, the tests' connections stay inside PostgreSQL's default `max_connections` (100).
 test:
 	@bash scripts/setup.sh --e2e
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy -p roster-frontend --target wasm32-unknown-unknown -- -D warnings
-	cargo test --features ssr
+	RUSTFLAGS="--cfg erase_components" RUST_TEST_THREADS=$${RUST_TEST_THREADS:-$$(( $$(nproc) < 4 ? $$(nproc) : 4 ))} \
+	  cargo test --features ssr
 	cargo leptos build
 	cd end2end && npx playwright test
 

@@ -663,7 +663,7 @@ async fn provision(
         0.0,
     );
     eprintln!("[scim] provisioned in {:.1}s", t.elapsed().as_secs_f64());
-    let db = Db::connect(url).await.unwrap();
+    let db = Db::connect(url, None).await.unwrap();
     let count = |sql: &'static str| {
         let db = db.clone();
         async move {
@@ -709,7 +709,7 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("roster-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite_url = format!("sqlite://{}/bench.db", dir.display());
-    let db = Db::connect(&sqlite_url).await.unwrap();
+    let db = Db::connect(&sqlite_url, None).await.unwrap();
     db.migrate().await.unwrap();
     let (mut lines, sqlite_rss, sqlite_start) = run_backend("sqlite", &sqlite_url, db).await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -727,7 +727,7 @@ async fn main() {
             .await
             .unwrap();
         let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-        let db = Db::connect(&url).await.unwrap();
+        let db = Db::connect(&url, None).await.unwrap();
         db.migrate().await.unwrap();
         let (pg_lines, rss, startup) = run_backend("postgres", &url, db).await;
         lines.extend(pg_lines);

@@ -14,6 +14,8 @@ pub struct ConfigError {
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
+    /// Connections the database pool opens at most; `None`: a number from the cores.
+    pub database_pool_size: Option<u32>,
     pub bind_addr: SocketAddr,
     pub public_url: String,
     pub site_root: String,
@@ -431,6 +433,10 @@ impl Config {
                 3600,
             )? as u64),
             max_connections: number(lookup, "MAX_CONNECTIONS", 1024, 1, 1_000_000)? as usize,
+            database_pool_size: match number(lookup, "DATABASE_POOL_SIZE", 0, 0, 10_000)? {
+                0 => None,
+                n => Some(n as u32),
+            },
             login_lockout: Duration::from_secs(
                 number(lookup, "LOGIN_LOCKOUT_MINUTES", 15, 1, 24 * 60)? as u64 * 60,
             ),

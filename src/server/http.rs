@@ -41,7 +41,7 @@ pub enum StartError {
 }
 
 pub async fn connect_and_migrate(config: &Config) -> Result<Db, StartError> {
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect(&config.database_url, config.database_pool_size)
         .await
         .map_err(|source| StartError::Database {
             url: crate::server::config::redact_url(&config.database_url),

@@ -131,11 +131,22 @@ pub async fn create_database(backend: Backend) -> Option<(String, Cleanup)> {
     }
 }
 
+/// The pool a 2-core machine gives each instance: on a machine with many cores, as many tests
+/// at once with pools sized from its cores would pass PostgreSQL's `max_connections`.
+fn pool_size(database_url: &str) -> &'static str {
+    if database_url.starts_with("sqlite:") {
+        "4"
+    } else {
+        "10"
+    }
+}
+
 pub fn test_config(database_url: &str, addr: SocketAddr, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database_url.to_string()),
         ("BIND_ADDR".into(), addr.to_string()),
         ("PUBLIC_URL".into(), format!("http://{addr}")),
+        ("DATABASE_POOL_SIZE".into(), pool_size(database_url).into()),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
@@ -825,6 +836,7 @@ impl RosterProcess {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_roster"));
         cmd.arg("serve")
             .env("DATABASE_URL", database_url)
+            .env("DATABASE_POOL_SIZE", pool_size(database_url))
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("PUBLIC_URL", &base)
             .env("RUST_LOG", "warn")

@@ -1029,6 +1029,17 @@ async fn with_a_client_library(app: TestApp) {
     let w = world(&app).await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("end2end/.venv-scim/bin/python");
+    let unavailable = root.join("end2end/.venv-scim-unavailable");
+    if !python.exists() && std::env::var_os("REQUIRE_SCIM_CLIENT").is_none() {
+        if let Ok(why) = std::fs::read_to_string(&unavailable) {
+            eprintln!(
+                "skipped: set-up could not install scim2-client (set REQUIRE_SCIM_CLIENT=1 \
+                 to fail instead): {}",
+                why.trim().lines().last().unwrap_or("no reason recorded")
+            );
+            return;
+        }
+    }
     assert!(
         python.exists(),
         "{} is missing: `bash scripts/setup.sh --e2e` installs scim2-client there for this test",

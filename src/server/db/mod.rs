@@ -112,13 +112,18 @@ impl std::fmt::Debug for Db {
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 impl Db {
-    pub async fn connect(url: &str) -> DbResult<Db> {
+    /// `pool_size`: the pool's most connections; `None` picks one from the machine's cores.
+    pub async fn connect(url: &str, pool_size: Option<u32>) -> DbResult<Db> {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
         if url.starts_with("sqlite:") {
-            let pool = sqlite::connect(url).await?;
+            let pool = sqlite::connect(url, pool_size.unwrap_or((cores * 2).max(4))).await?;
             let cache = ReadCache::open(sqlite::file_path(&pool).await?.as_deref());
             Ok(Db::Sqlite(pool, Arc::new(cache)))
         } else {
-            Ok(Db::Postgres(postgres::connect(url).await?))
+            let size = pool_size.unwrap_or((cores * 5).max(10));
+            Ok(Db::Postgres(postgres::connect(url, size).await?))
         }
     }
 

@@ -6,12 +6,9 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(2);
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections((cores * 5).max(10))
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -19,14 +19,11 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
     }
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(2);
     SqlitePoolOptions::new()
         // An embedded database's connections do not go stale; a ping before every query
         // would cost one more hand-off to the connection's thread.
         .test_before_acquire(false)
-        .max_connections((cores * 2).max(4))
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
