@@ -1,14 +1,37 @@
 //! The audit log page.
 
 use super::ApiError;
-use crate::model::audit::AuditPage;
+use crate::model::audit::{AuditFilter, AuditPage};
 use leptos::prelude::*;
 
 /// Newest first, limited to what the caller may see: everything for platform admins and
 /// operators; the workspaces they administer (and their own actions) for everybody else.
+/// Narrowed by any of `action` (a stored name), `actor` (an email), `target` (as shown),
+/// `workspace_id`, `person` (a user id: done to them or by them), `from` and `to` (days,
+/// `YYYY-MM-DD`, both included, or Unix seconds); `before` is the `next_before` of the
+/// previous page.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "audit/list", output = super::JsonResponse)]
-pub async fn list_audit(before: Option<i64>) -> Result<AuditPage, ApiError> {
+pub async fn list_audit(
+    before: Option<i64>,
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    workspace_id: Option<String>,
+    person: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<AuditPage, ApiError> {
     use crate::server::auth::caller;
     let caller = caller().await?;
-    Ok(crate::server::audit::list(&caller, before).await?)
+    let filter = AuditFilter {
+        action,
+        actor,
+        target,
+        workspace_id,
+        person,
+        from,
+        to,
+    };
+    Ok(crate::server::audit::list(&caller, filter, before).await?)
 }

@@ -46,6 +46,9 @@ pub enum AuditAction {
     ScimRequest,
     ScimMappingAdded,
     ScimMappingRemoved,
+    /// The background sweep deleted entries older than `AUDIT_RETENTION_DAYS` (how many, and
+    /// the cut-off, in the detail).
+    AuditPurged,
 }
 
 named_enum!(AuditAction, "audit action", {
@@ -85,6 +88,7 @@ named_enum!(AuditAction, "audit action", {
     ScimRequest => "scim_request",
     ScimMappingAdded => "scim_mapping_added",
     ScimMappingRemoved => "scim_mapping_removed",
+    AuditPurged => "audit_purged",
 });
 
 #[cfg(test)]

@@ -75,9 +75,8 @@ pub fn join_scopes(scopes: &[Scope]) -> String {
 pub fn required_scope(path: &str) -> Option<Scope> {
     use Scope::*;
     Some(match path.strip_prefix("/api/")? {
-        "auth/me" | "members/list" | "users/list" | "users/get" | "orgs/list" | "orgs/members" => {
-            MembersRead
-        }
+        "auth/me" | "members/list" | "members/export.csv" | "users/list" | "users/get"
+        | "orgs/list" | "orgs/members" => MembersRead,
         // Not Add User, password resets or invitation links: each hands its caller a way to
         // sign in as someone, which would outlive the token's revocation.
         "members/set_role" | "members/remove" | "users/deactivate" | "users/reactivate"
@@ -85,7 +84,7 @@ pub fn required_scope(path: &str) -> Option<Scope> {
             MembersWrite
         }
         "invites/create" | "invites/resend" | "invites/cancel" => InvitesWrite,
-        "audit/list" => AuditRead,
+        "audit/list" | "audit/export.csv" | "audit/export.ndjson" => AuditRead,
         _ => return None,
     })
 }

@@ -30,6 +30,33 @@ pub fn format_date(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// `YYYY-MM-DD` to the Unix second its UTC day starts at; `None` for anything else (the
+/// inverse of [`format_date`]).
+pub fn parse_date(raw: &str) -> Option<i64> {
+    let mut parts = raw.trim().splitn(3, '-');
+    let mut field = |len: usize| {
+        parts
+            .next()
+            .filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<i64>().ok())
+    };
+    let (y, m, d) = (field(4)?, field(2)?, field(2)?);
+    let days = days_from_civil(y, m, d);
+    // Out-of-range months and days (2026-02-30) do not survive the round trip.
+    (civil_from_days(days) == (y, m as u32, d as u32)).then_some(days * 86_400)
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of `civil_from_days`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -52,5 +79,31 @@ mod tests {
         assert_eq!(super::format_rfc3339(1_795_000_007), "2026-11-18T11:06:47Z");
         assert_eq!(super::format_utc(1_795_000_000), "2026-11-18 11:06 UTC");
         assert_eq!(super::format_date(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn dates_parse_back_to_the_start_of_their_day() {
+        assert_eq!(super::parse_date("1970-01-01"), Some(0));
+        assert_eq!(super::parse_date("2000-02-29"), Some(951_782_400));
+        assert_eq!(
+            super::parse_date(" 2026-11-18 "),
+            Some(1_795_000_000 - 1_795_000_000 % 86_400)
+        );
+        for secs in [0, 951_782_400, 1_795_000_000, 4_102_444_800] {
+            let day = secs - secs % 86_400;
+            assert_eq!(super::parse_date(&super::format_date(secs)), Some(day));
+        }
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-01T00:00",
+            "yyyy-mm-dd",
+            "2026-00-10",
+        ] {
+            assert_eq!(super::parse_date(bad), None, "{bad:?}");
+        }
     }
 }

@@ -35,8 +35,8 @@ pub struct MembersPage {
     pub invite_count: i64,
 }
 
-/// The members-list query as submitted.
-#[derive(Debug, Clone, Default)]
+/// The members-list query as submitted (a form, or the export's query string).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListMembersForm {
     pub workspace_id: String,
     pub q: Option<String>,

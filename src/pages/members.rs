@@ -217,6 +217,17 @@ fn WorkspaceMembers(
     let ws_for_rows = StoredValue::new(ws.id.clone());
     let ws_for_add = ws.id.clone();
     let ws_for_invite = ws.clone();
+    let ws_for_export = ws.id.clone();
+    // The export takes the list's own filter: what the page shows, every page of it.
+    let export_href = move || {
+        let query = serde_urlencoded::to_string([
+            ("workspace_id", ws_for_export.as_str()),
+            ("q", q.get().trim()),
+            ("status", status.get().as_str()),
+        ])
+        .unwrap_or_default();
+        format!("/api/members/export.csv?{query}")
+    };
 
     view! {
         <div class="toolbar">
@@ -243,6 +254,7 @@ fn WorkspaceMembers(
                 <Show when=move || may_add>
                     <button class="button secondary" data-testid="add-user" on:click=move |_| adding.set(true)>"Add User"</button>
                 </Show>
+                <a class="button secondary" data-testid="members-export" download href=export_href>"Export CSV"</a>
             </div>
         </div>
         <Show when=move || may_invite && !email_enabled>

@@ -280,7 +280,9 @@ pub fn PersonPage() -> impl IntoView {
                             {if p.audit.is_empty() {
                                 view! { <p class="empty">"Nothing you may see."</p> }.into_any()
                             } else {
+                                let history = format!("/audit?person={}", a.id);
                                 view! {
+                                    <p><a href=history data-testid="person-history">"Their whole history in the audit log"</a></p>
                                     <ul class="plain" data-testid="person-audit">
                                         {p.audit.iter().map(|e| view! {
                                             <li>

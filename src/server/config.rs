@@ -58,6 +58,9 @@ pub struct Config {
     /// Let webhooks reach loopback and private addresses (development and tests only: it would
     /// let an organization admin make Roster call services inside its network).
     pub webhook_allow_private_targets: bool,
+    /// How long audit entries are kept before the background sweep deletes them; `None` keeps
+    /// them for ever (`AUDIT_RETENTION_DAYS=0`).
+    pub audit_retention_days: Option<i64>,
     /// `None` when Google (OpenID Connect) sign-in is not configured.
     pub oidc: Option<OidcConfig>,
 }
@@ -480,6 +483,8 @@ impl Config {
             )? as u64),
             webhook_retry_hours: number(lookup, "WEBHOOK_RETRY_HOURS", 26, 24, 720)?,
             webhook_allow_private_targets: boolean(lookup, "WEBHOOK_ALLOW_PRIVATE_TARGETS", false)?,
+            audit_retention_days: Some(number(lookup, "AUDIT_RETENTION_DAYS", 365, 0, 36_500)?)
+                .filter(|&days| days > 0),
             oidc: oidc(lookup)?,
         })
     }

@@ -110,6 +110,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi))
+        .route(EXPORTS[0], get(audit_export_csv))
+        .route(EXPORTS[1], get(audit_export_ndjson))
+        .route(EXPORTS[2], get(members_export_csv))
         .route("/api/{*rest}", axum::routing::any(unknown_api))
         .route("/auth/oidc/login", get(oidc_routes::login))
         .route("/auth/oidc/link", axum::routing::post(oidc_routes::link))
@@ -229,16 +232,81 @@ fn request_ip(req: &Request, hops: usize) -> String {
 /// Refuses state-changing requests sent by another site (CSRF): `Sec-Fetch-Site` first, then
 /// `Origin` compared with `PUBLIC_URL`. Requests from non-browser clients carry neither.
 /// The OpenAPI 3.1 document of the API, for anyone.
+type ExportQuery = Result<
+    axum::extract::Query<crate::model::audit::AuditFilter>,
+    axum::extract::rejection::QueryRejection,
+>;
+
+async fn audit_export_csv(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    query: ExportQuery,
+) -> Result<Response, AppError> {
+    audit_export(crate::server::export::Format::Csv, state, ctx, query).await
+}
+
+async fn audit_export_ndjson(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    query: ExportQuery,
+) -> Result<Response, AppError> {
+    audit_export(crate::server::export::Format::Ndjson, state, ctx, query).await
+}
+
+/// `GET /api/audit/export.csv|ndjson?…`: the filtered audit log the caller may see (the filter
+/// is `POST /api/audit/list`'s, without paging).
+async fn audit_export(
+    format: crate::server::export::Format,
+    state: AppState,
+    ctx: RequestContext,
+    filter: ExportQuery,
+) -> Result<Response, AppError> {
+    let caller = crate::server::auth::Caller::from_request(state, ctx)?;
+    let axum::extract::Query(filter) =
+        filter.map_err(|e| AppError::invalid_field("query", e.body_text()))?;
+    crate::server::audit::export(caller, filter, format).await
+}
+
+/// `GET /api/members/export.csv?workspace_id=…&q=…&status=…`: the members list as the page
+/// filters it, every row of it.
+async fn members_export_csv(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    query: Result<
+        axum::extract::Query<crate::model::members::ListMembersForm>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, AppError> {
+    let caller = crate::server::auth::Caller::from_request(state, ctx)?;
+    let axum::extract::Query(form) =
+        query.map_err(|e| AppError::invalid_field("query", e.body_text()))?;
+    let request = form.try_into().map_err(AppError::from)?;
+    crate::server::members::export(caller, request, crate::server::export::Format::Csv).await
+}
+
 async fn openapi(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     axum::Json(crate::server::openapi::document(
         state.config.public_origin(),
     ))
 }
 
-/// The `Authorization` header of an API call (a `POST` to `/api/…`), which then authenticates it
-/// instead of the session cookie.
+/// The exports: the only `GET`s under `/api/` that need a caller (and so take a token).
+const EXPORTS: [&str; 3] = [
+    "/api/audit/export.csv",
+    "/api/audit/export.ndjson",
+    "/api/members/export.csv",
+];
+
+/// The `Authorization` header of an API call (a `POST` to `/api/…`, or a `GET` of an export),
+/// which then authenticates it instead of the session cookie.
 fn bearer_header(req: &Request) -> Option<&str> {
-    if !req.uri().path().starts_with("/api/") || *req.method() != Method::POST {
+    let path = req.uri().path();
+    let api_call = match *req.method() {
+        Method::POST => path.starts_with("/api/"),
+        Method::GET => EXPORTS.contains(&path),
+        _ => false,
+    };
+    if !api_call {
         return None;
     }
     req.headers()
@@ -455,7 +523,10 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    let cleanup = tokio::spawn(crate::server::sweep::run(state.db.clone()));
+    let cleanup = tokio::spawn(crate::server::sweep::run(
+        state.db.clone(),
+        crate::server::sweep::Retention::from_config(&state.config),
+    ));
     let mail_sender = start_mail_sender(&state)?;
     let webhook_sender = start_webhook_sender(&state);
     tracing::info!(%addr, public_url = %state.config.public_url, "roster listening");

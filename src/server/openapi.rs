@@ -38,6 +38,88 @@ const WS: Field = ("workspace_id", Text, true, "the workspace");
 const ORG: Field = ("org_id", Text, true, "the organization");
 const USER: Field = ("user_id", Text, true, "the account");
 const EMAIL: Field = ("email", Text, true, "the invitation's email");
+/// What `audit/list` and the audit exports narrow the log to.
+const AUDIT_FILTER: [Field; 7] = [
+    (
+        "action",
+        Text,
+        false,
+        "one action's stored name, such as `invite_created`",
+    ),
+    ("actor", Text, false, "the email of whoever acted"),
+    (
+        "target",
+        Text,
+        false,
+        "the target exactly as the log shows it",
+    ),
+    ("workspace_id", Text, false, "one workspace"),
+    (
+        "person",
+        Text,
+        false,
+        "a user id: what was done to them, and what they did",
+    ),
+    (
+        "from",
+        Text,
+        false,
+        "the first day (`YYYY-MM-DD`, UTC, included) or a Unix second",
+    ),
+    (
+        "to",
+        Text,
+        false,
+        "the last day (`YYYY-MM-DD`, UTC, included) or a Unix second (excluded)",
+    ),
+];
+
+/// What `members/list` and the members export narrow the list to.
+const MEMBERS_FILTER: [Field; 3] = [
+    WS,
+    ("q", Text, false, "the start of an email or a name"),
+    (
+        "status",
+        Text,
+        false,
+        "all (default), active, pending, expired",
+    ),
+];
+
+/// A download: `GET` with the filter in the query string, answering a file streamed from the
+/// database (not a server function).
+pub struct Export {
+    /// Under `/api/`.
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub who: &'static str,
+    pub content_type: &'static str,
+    pub fields: &'static [Field],
+}
+
+pub const EXPORTS: &[Export] = &[
+    Export {
+        path: "audit/export.csv",
+        summary: "The filtered audit log as CSV, newest first",
+        who: "as audit/list",
+        content_type: "text/csv",
+        fields: &AUDIT_FILTER,
+    },
+    Export {
+        path: "members/export.csv",
+        summary: "A workspace's members and invitations as CSV, searched and filtered as members/list, in its order",
+        who: "as members/list",
+        content_type: "text/csv",
+        fields: &MEMBERS_FILTER,
+    },
+    Export {
+        path: "audit/export.ndjson",
+        summary: "The filtered audit log as NDJSON (one JSON object a line), newest first",
+        who: "as audit/list",
+        content_type: "application/x-ndjson",
+        fields: &AUDIT_FILTER,
+    },
+];
 
 pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { path: "auth/login", summary: "Sign in with an email and a password", who: "anyone", fields: &[("email", Text, true, ""), ("password", Text, true, "")], ok: (200, "the signed-in user, as `auth/me`"), errors: &[(401, "wrong email or password (`invalid_credentials`), or a temporary password that expired")], public: true },
@@ -50,7 +132,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { path: "auth/sessions", summary: "One's live sessions", who: "signed in", fields: &[], ok: (200, "id, browser, ip, signed_in_at, last_seen_at, method, current"), errors: &[], public: false },
     Endpoint { path: "auth/end_session", summary: "End one of one's sessions", who: "signed in", fields: &[("session_id", Text, true, "an `id` from `auth/sessions`")], ok: (200, "null"), errors: &[(404, "not one of the caller's sessions")], public: false },
     Endpoint { path: "auth/end_other_sessions", summary: "End every other session of one's own", who: "signed in", fields: &[], ok: (200, "how many ended"), errors: &[], public: false },
-    Endpoint { path: "members/list", summary: "A page of a workspace's members and invitations", who: "members of the workspace, its admins, platform operators", fields: &[WS, ("q", Text, false, "the start of an email or a name"), ("status", Text, false, "all, active, pending, expired"), ("after", Text, false, "the `next` of the previous page")], ok: (200, "{members, next, member_count, invite_count}"), errors: &[(404, "no such workspace")], public: false },
+    Endpoint { path: "members/list", summary: "A page of a workspace's members and invitations", who: "members of the workspace, its admins, platform operators", fields: &[MEMBERS_FILTER[0], MEMBERS_FILTER[1], MEMBERS_FILTER[2], ("after", Text, false, "the `next` of the previous page")], ok: (200, "{members, next, member_count, invite_count}"), errors: &[(404, "no such workspace")], public: false },
     Endpoint { path: "members/set_role", summary: "Change a member's workspace role", who: "workspace admins", fields: &[WS, USER, ("role", Text, true, "workspace_admin, workspace_editor, workspace_viewer")], ok: (200, "null"), errors: &[(404, "not a member"), (409, "`last_admin`")], public: false },
     Endpoint { path: "members/remove", summary: "Remove a member from a workspace", who: "workspace admins", fields: &[WS, USER], ok: (200, "null"), errors: &[(404, "not a member"), (409, "`last_admin`")], public: false },
     Endpoint { path: "admin/users", summary: "Add User: an account with a password", who: "workspace admins", fields: &[("email", Text, true, ""), ("name", Text, false, ""), ("password", Text, false, "empty: 20 generated characters, answered once"), WS, ("role", Text, true, "a workspace role"), ("must_change_password", Boolean, false, "default true")], ok: (201, "the user (+ `generated_password` once)"), errors: &[(404, "no such workspace"), (409, "`email_taken`")], public: false },
@@ -75,7 +157,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { path: "orgs/remove", summary: "Take away someone's organization role", who: "as orgs/set_role", fields: &[ORG, USER], ok: (200, "null"), errors: &[(404, "no such organization, or no role"), (409, "`last_owner`")], public: false },
     Endpoint { path: "workspaces/create", summary: "Create a workspace", who: "platform admins, the organization's owners and admins", fields: &[ORG, ("name", Text, true, "1 to 100 characters")], ok: (200, "the workspace"), errors: &[(404, "no such organization")], public: false },
     Endpoint { path: "workspaces/rename", summary: "Rename a workspace", who: "platform admins, the organization's owners and admins", fields: &[WS, ("name", Text, true, "1 to 100 characters")], ok: (200, "null"), errors: &[(404, "no such workspace")], public: false },
-    Endpoint { path: "audit/list", summary: "A page of the audit log, newest first", who: "admins (their workspaces), platform admins and operators (everything)", fields: &[("before", Integer, false, "the `next_before` of the previous page")], ok: (200, "{entries, next_before}"), errors: &[], public: false },
+    Endpoint { path: "audit/list", summary: "A page of the audit log, newest first", who: "admins (their workspaces), platform admins and operators (everything)", fields: &[("before", Integer, false, "the `next_before` of the previous page"), AUDIT_FILTER[0], AUDIT_FILTER[1], AUDIT_FILTER[2], AUDIT_FILTER[3], AUDIT_FILTER[4], AUDIT_FILTER[5], AUDIT_FILTER[6]], ok: (200, "{entries, next_before}"), errors: &[], public: false },
     Endpoint { path: "tokens/create", summary: "Create an API token", who: "signed in with a browser (personal); the organization's owners and admins (organization)", fields: &[("name", Text, true, "1 to 100 characters"), ("scopes", Text, true, "comma-separated: members:read, members:write, invites:write, audit:read, scim"), ("expires_in_days", Text, false, "1 to 365, default 90"), ("org_id", Text, false, "an organization token")], ok: (201, "{token, secret}: the secret only in this answer"), errors: &[(404, "no such organization")], public: false },
     Endpoint { path: "tokens/list", summary: "Live API tokens", who: "as tokens/create", fields: &[("org_id", Text, false, "the organization's tokens instead of one's own")], ok: (200, "[token]"), errors: &[(404, "no such organization")], public: false },
     Endpoint { path: "tokens/revoke", summary: "Revoke an API token", who: "its owner; the organization's owners and admins", fields: &[("token_id", Text, true, "")], ok: (200, "null"), errors: &[(404, "not a token the caller may revoke")], public: false },
@@ -174,6 +256,38 @@ pub fn document(server_url: &str) -> Value {
             None => Value::Null,
         };
         paths.insert(path, json!({ "post": operation }));
+    }
+    for e in EXPORTS {
+        let path = format!("/api/{}", e.path);
+        let parameters: Vec<Value> = e
+            .fields
+            .iter()
+            .map(|(name, kind, required, description)| {
+                json!({ "name": name, "in": "query", "required": required, "schema": field_schema(*kind, description) })
+            })
+            .collect();
+        let scope = required_scope(&path);
+        let mut security = vec![json!({ "cookieAuth": [] })];
+        if let Some(scope) = scope {
+            security.push(json!({ "bearerAuth": [scope.as_str()] }));
+        }
+        let operation = json!({
+            "operationId": e.path.replace(['/', '.'], "_"),
+            "summary": e.summary,
+            "description": format!("Who: {}. Streamed: a failure after the first bytes cuts the file short.", e.who),
+            "tags": [e.path.split('/').next().unwrap_or("api")],
+            "parameters": parameters,
+            "responses": {
+                "200": { "description": "the file (`Content-Disposition: attachment`)", "content": { e.content_type: { "schema": { "type": "string" } } } },
+                "400": error_response("invalid filter (`invalid`, with `fields`)"),
+                "401": error_response("not signed in (`unauthenticated`), or an invalid API token (`invalid_token`)"),
+                "403": error_response("not allowed (`forbidden`, `password_change_required`, `insufficient_scope`)"),
+                "429": error_response("throttled; see `Retry-After`"),
+            },
+            "security": security,
+            "x-roster-token-scope": scope.map(|s| s.as_str()),
+        });
+        paths.insert(path, json!({ "get": operation }));
     }
     json!({
         "openapi": "3.1.0",

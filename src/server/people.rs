@@ -166,9 +166,7 @@ pub async fn get(caller: &Caller, user_id: &str) -> Result<PersonPage, AppError>
         with_account_events: may_manage,
     };
     let audit_rows =
-        crate::server::audit::visible_rows(caller, Some(about), None, PERSON_AUDIT_ENTRIES)
-            .await?
-            .unwrap_or_default();
+        crate::server::audit::about_person(caller, about, PERSON_AUDIT_ENTRIES).await?;
     let now = now();
     Ok(PersonPage {
         email_proven: person.email_verified_at.is_some(),

@@ -1,4 +1,4 @@
-use crate::common::{client, session_cookie, with_cookie, TestApp, PASSWORD};
+use crate::common::{client, session_cookie, with_cookie, TestApp, KEEP_AUDIT_A_YEAR, PASSWORD};
 
 both_backends!(password_sign_in_and_me, password_sign_in_and_me);
 async fn password_sign_in_and_me(app: TestApp) {
@@ -165,7 +165,8 @@ async fn cross_site_posts_are_refused(app: TestApp) {
     }
     let refused = "SELECT COUNT(*) FROM audit_log WHERE action = 'csrf_refused'";
     assert_eq!(app.scalar(refused, &[]).await, 1);
-    roster::server::sweep::sweep_once(&app.db, roster::server::db::now() + 60).await;
+    roster::server::sweep::sweep_once(&app.db, roster::server::db::now() + 60, KEEP_AUDIT_A_YEAR)
+        .await;
     assert_eq!(app.scalar(refused, &[]).await, 2);
     assert_eq!(
         app.scalar(
@@ -642,7 +643,7 @@ async fn the_sweep_forgets_counters_past_every_window(app: TestApp) {
         )
         .await;
     }
-    roster::server::sweep::sweep_once(&app.db, now).await;
+    roster::server::sweep::sweep_once(&app.db, now, KEEP_AUDIT_A_YEAR).await;
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM auth_throttle WHERE key IN ('account:locked@example.com', 'account:recent@example.com')", &[]).await,
         2

@@ -45,6 +45,10 @@ macro_rules! both_backends {
 }
 
 pub const PASSWORD: &str = "a perfectly fine passphrase";
+/// The sweep's retention with the configuration's default (`AUDIT_RETENTION_DAYS=365`).
+pub const KEEP_AUDIT_A_YEAR: roster::server::sweep::Retention = roster::server::sweep::Retention {
+    audit_days: Some(365),
+};
 
 pub struct TestApp {
     pub addr: SocketAddr,

@@ -6,6 +6,7 @@ mod common;
 
 mod accounts;
 mod add_user;
+mod audit;
 mod auth;
 mod authz;
 mod fake_idp;

@@ -253,3 +253,150 @@ async fn workspace_and_org_creation(app: TestApp) {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+both_backends!(
+    the_members_list_exports_whole_as_csv_in_its_order_with_its_filter,
+    the_members_list_exports_whole_as_csv_in_its_order_with_its_filter
+);
+async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    // More members than one batch of the export (1,000), written straight to the database.
+    for i in 0..1_234 {
+        let id = format!("m{i:04}");
+        app.exec(
+            "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, 0)",
+            &[
+                &id,
+                &format!("m{i:04}@bulk.example"),
+                &format!("Member {i:04}"),
+            ],
+        )
+        .await;
+        app.exec("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, (SELECT email FROM users WHERE id = $2), 'workspace_viewer', 'manual', 0)", &[ws, &id]).await;
+    }
+    // A name a spreadsheet would run, and two invitations.
+    app.exec(
+        "UPDATE users SET name = '=HYPERLINK(\"http://x\")' WHERE id = 'm0007'",
+        &[],
+    )
+    .await;
+    let r = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "zed@example.com, m0001x@bulk.example"),
+                ("role", "workspace_editor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let get = |query: String| {
+        let admin = admin.clone();
+        let url = app.url(&format!("/api/members/export.csv?{query}"));
+        async move {
+            let r = admin.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (status, text)
+        }
+    };
+    let (status, all) = get(format!("workspace_id={ws}")).await;
+    assert_eq!(status, 200, "{all}");
+    let mut reader = csv::Reader::from_reader(all.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "email",
+            "name",
+            "status",
+            "role",
+            "role_source",
+            "since",
+            "invited_by",
+            "invitation_expires",
+            "has_account"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    // The admin, the bulk members and the two invitations, each once, in the page's order.
+    assert_eq!(rows.len(), 1 + 1_234 + 2);
+    let emails: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    let mut sorted = emails.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), emails.len(), "no row twice");
+    // The same order as the paged list.
+    let mut paged = Vec::new();
+    let mut after = String::new();
+    loop {
+        let r = app
+            .post(
+                &admin,
+                "/api/members/list",
+                &[("workspace_id", ws), ("after", &after)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        paged.extend(
+            r.body["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["email"].as_str().unwrap().to_string()),
+        );
+        match r.body["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(emails, paged);
+    let m7 = rows.iter().find(|r| &r[0] == "m0007@bulk.example").unwrap();
+    assert_eq!(&m7[1], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&m7[2], "active");
+    let zed = rows.iter().find(|r| &r[0] == "zed@example.com").unwrap();
+    assert_eq!(
+        (&zed[2], &zed[3], &zed[8]),
+        ("pending", "workspace_editor", "false")
+    );
+    assert!(!zed[7].is_empty(), "an invitation's expiry");
+
+    // The page's filters: pending only; a search.
+    let (_, pending) = get(format!("workspace_id={ws}&status=pending")).await;
+    let pending: Vec<String> = pending
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(pending, ["m0001x@bulk.example", "zed@example.com"]);
+    let (_, found) = get(format!("workspace_id={ws}&q=m000")).await;
+    assert_eq!(
+        found.lines().count(),
+        1 + 10 + 1,
+        "m0000..m0009 and the invitation m0001x: {found}"
+    );
+
+    // Refusals are answers: a viewer of another workspace, a workspace that does not exist, a
+    // bad filter.
+    let org = app.org_of(ws).await;
+    let other = app.create_workspace(&admin, &org, "Other").await;
+    app.add_user(&admin, "outsider@example.com", &other, "workspace_admin")
+        .await;
+    let outsider = app.signed_in("outsider@example.com").await;
+    let r = outsider
+        .get(app.url(&format!("/api/members/export.csv?workspace_id={ws}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (status, _) = get("workspace_id=nope".into()).await;
+    assert_eq!(status, 404);
+    let (status, text) = get(format!("workspace_id={ws}&status=everyone")).await;
+    assert_eq!(status, 400, "{text}");
+    let (status, _) = get(String::new()).await;
+    assert_eq!(status, 400);
+}

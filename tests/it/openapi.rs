@@ -47,7 +47,56 @@ async fn the_openapi_document_matches_the_routes(app: TestApp) {
     assert_eq!(r.status(), 200);
     let doc: serde_json::Value = r.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    // The server functions are the POSTs; the exports, the GETs.
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: BTreeSet<String> = paths
+        .iter()
+        .filter(|(_, item)| item.get("post").is_some())
+        .map(|(path, _)| path.clone())
+        .collect();
+    let exports: BTreeSet<String> = paths
+        .iter()
+        .filter(|(_, item)| item.get("get").is_some())
+        .map(|(path, _)| path.clone())
+        .collect();
+    // Each export and the list whose filter it takes (without the list's paging field).
+    let sources = BTreeMap::from([
+        (
+            "/api/audit/export.csv".to_string(),
+            ("/api/audit/list", "before"),
+        ),
+        (
+            "/api/audit/export.ndjson".to_string(),
+            ("/api/audit/list", "before"),
+        ),
+        (
+            "/api/members/export.csv".to_string(),
+            ("/api/members/list", "after"),
+        ),
+    ]);
+    assert_eq!(exports, sources.keys().cloned().collect::<BTreeSet<_>>());
+    for path in &exports {
+        // Routed (an anonymous call is refused as such, not an unknown endpoint), and its
+        // query parameters are its list's filter fields.
+        let r = client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let names: BTreeSet<&str> = paths[path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let (list, paging) = sources[path];
+        let list: BTreeSet<&str> = paths[list]["post"]["requestBody"]["content"]
+            ["application/x-www-form-urlencoded"]["schema"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != paging)
+            .collect();
+        assert_eq!(names, list, "{path}");
+    }
 
     // Registered with the server (every #[server] function), as the router serves them.
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()

@@ -2,7 +2,9 @@
 //! an endpoint asked for, retried through an outage, delivered after a crash by the next
 //! instance, and once per endpoint however many instances run.
 
-use crate::common::{spawn_app_with, Backend, RosterProcess, TestApp, WebhookReceiver};
+use crate::common::{
+    spawn_app_with, Backend, RosterProcess, TestApp, WebhookReceiver, KEEP_AUDIT_A_YEAR,
+};
 use hmac::{Hmac, Mac};
 use roster::domain::OrgRole;
 use serde_json::Value;
@@ -393,4 +395,65 @@ async fn addresses_inside_the_network_are_refused_by_default(app: TestApp) {
     );
     let _ = &a.platform;
     let _ = &a.ws;
+}
+
+both_backends!(
+    the_sweep_deletes_deliveries_finished_more_than_30_days_ago,
+    the_sweep_deletes_deliveries_finished_more_than_30_days_ago
+);
+async fn the_sweep_deletes_deliveries_finished_more_than_30_days_ago(app: TestApp) {
+    let a = acme(&app).await;
+    let (hook, _) = subscribe(
+        &app,
+        &a.admin,
+        &a.org,
+        "https://hooks.example.com/roster",
+        "member.added",
+    )
+    .await;
+    let now = roster::server::db::now();
+    let day = 86_400;
+    // (event, created, delivered, gave up): the two that finished over 30 days ago go; one
+    // finished 29 days ago stays, and so does one still being retried however old it is.
+    let rows = [
+        ("old.delivered", now - 40 * day, Some(now - 31 * day), None),
+        ("old.failed", now - 40 * day, None, Some(now - 31 * day)),
+        (
+            "recent.delivered",
+            now - 30 * day,
+            Some(now - 29 * day),
+            None,
+        ),
+        ("old.retrying", now - 40 * day, None, None),
+    ];
+    for (event, created, delivered, gave_up) in rows {
+        let null = |v: Option<i64>| v.map_or("NULL".to_string(), |t| t.to_string());
+        app.exec(
+            &format!(
+                "INSERT INTO webhook_deliveries (webhook_id, event, payload, created_at, \
+                 next_attempt_at, delivered_at, gave_up_at) VALUES ($1, $2, '{{}}', {created}, {}, {}, {})",
+                now + day,
+                null(delivered),
+                null(gave_up)
+            ),
+            &[&hook, event],
+        )
+        .await;
+    }
+    roster::server::sweep::sweep_once(&app.db, now, KEEP_AUDIT_A_YEAR).await;
+    for (event, kept) in [
+        ("old.delivered", 0),
+        ("old.failed", 0),
+        ("recent.delivered", 1),
+        ("old.retrying", 1),
+    ] {
+        let n = app
+            .scalar(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE event = $1",
+                &[event],
+            )
+            .await;
+        assert_eq!(n, kept, "{event}");
+    }
+    let _ = (&a.platform, &a.ws);
 }

@@ -38,15 +38,22 @@ pub struct Caller {
 
 pub async fn caller() -> Result<Caller, AppError> {
     let (state, ctx) = request().await?;
-    let user = ctx.user.ok_or(AppError::Unauthenticated)?;
-    Ok(Caller {
-        state,
-        user,
-        ip: ctx.ip,
-        session: ctx.session,
-        token: ctx.token,
-        actor: tokio::sync::OnceCell::new(),
-    })
+    Caller::from_request(state, ctx)
+}
+
+impl Caller {
+    /// The caller of a plain axum route (the exports), from what the request middleware found.
+    pub fn from_request(state: AppState, ctx: RequestContext) -> Result<Caller, AppError> {
+        let user = ctx.user.ok_or(AppError::Unauthenticated)?;
+        Ok(Caller {
+            state,
+            user,
+            ip: ctx.ip,
+            session: ctx.session,
+            token: ctx.token,
+            actor: tokio::sync::OnceCell::new(),
+        })
+    }
 }
 
 impl Caller {

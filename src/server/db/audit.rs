@@ -56,6 +56,32 @@ pub async fn record(db: &Db, ev: &AuditEvent) -> DbResult<()> {
     with_pool!(db, p => audit_query!(ev).execute(p).await.map(|_| ()))
 }
 
+/// Deletes up to `limit` of the oldest entries written before `cutoff` (an index range on
+/// `at`) and, when any went, records how many in the same transaction: the log says when it
+/// was trimmed. Returns how many went.
+pub async fn purge_older_than(db: &Db, cutoff: i64, limit: i64) -> DbResult<u64> {
+    use super::BeginWrite;
+    with_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM audit_log WHERE id IN \
+             (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if deleted > 0 {
+            let mut ev = AuditEvent::new(AuditAction::AuditPurged);
+            ev.detail = Some(format!("deleted={deleted} written_before={cutoff}"));
+            audit_query!(&ev).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    })
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,
@@ -91,68 +117,120 @@ pub struct AboutPerson<'a> {
     pub with_account_events: bool,
 }
 
+/// What the viewer narrowed the log to (each field already checked).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action: Option<AuditAction>,
+    pub actor_user_id: Option<String>,
+    pub target: Option<String>,
+    pub workspace_id: Option<String>,
+    /// Entries written at or after this second.
+    pub from: Option<i64>,
+    /// Entries written before this second.
+    pub to: Option<i64>,
+}
+
+/// The values of a query's placeholders, numbered in the order they are added.
+#[derive(Default)]
+struct Args(Vec<Arg>);
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl Args {
+    /// Adds a value and returns its placeholder (`$n`).
+    fn add(&mut self, arg: Arg) -> String {
+        self.0.push(arg);
+        format!("${}", self.0.len())
+    }
+    fn text(&mut self, s: &str) -> String {
+        self.add(Arg::Text(s.to_string()))
+    }
+}
+
 /// Newest first; `before` is the id of the last row of the previous page (keyset pagination).
 pub async fn list(
     db: &Db,
     scope: AuditScope<'_>,
     about: Option<AboutPerson<'_>>,
+    filter: &Filter,
     before: Option<i64>,
     limit: i64,
 ) -> DbResult<Vec<AuditRow>> {
-    let before = before.unwrap_or(i64::MAX);
-    let select = "SELECT a.id, a.at, u.email AS actor_email, a.action, a.target, a.workspace_id, w.name AS workspace_name, a.ip, a.detail, a.actor_token \
-                  FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id LEFT JOIN workspaces w ON w.id = a.workspace_id";
-    // Placeholders: $1 before, $2 limit, then the scope's, then the person's three.
-    let (scope_ids, viewer_id) = match scope {
-        AuditScope::Everything => (&[][..], None),
-        AuditScope::Workspaces { ids, viewer_id } => (ids, Some(viewer_id)),
-    };
-    let first_about = 3 + usize::from(viewer_id.is_some()) + scope_ids.len();
-    let (target, email, actor) = (first_about, first_about + 1, first_about + 2);
-    let scope_sql = match viewer_id {
-        None => String::new(),
-        Some(_) => {
-            // The ids come from the viewer's own memberships; placeholders keep them bound.
-            let placeholders: Vec<String> = (0..scope_ids.len())
-                .map(|i| format!("${}", i + 4))
-                .collect();
-            let in_list = if scope_ids.is_empty() {
-                "NULL".to_string()
-            } else {
-                placeholders.join(", ")
-            };
-            // A manager of the account also sees what was done *to* it outside any workspace
-            // (never what the person did elsewhere).
-            let account_events = if about.is_some_and(|p| p.with_account_events) {
-                format!(" OR (a.workspace_id IS NULL AND a.target IN (${target}, ${email}))")
-            } else {
-                String::new()
-            };
-            format!(" AND (a.workspace_id IN ({in_list}) OR a.actor_user_id = $3{account_events})")
-        }
-    };
+    let mut args = Args::default();
+    let mut sql = format!(
+        "SELECT a.id, a.at, u.email AS actor_email, a.action, a.target, a.workspace_id, w.name AS workspace_name, a.ip, a.detail, a.actor_token \
+         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id LEFT JOIN workspaces w ON w.id = a.workspace_id \
+         WHERE a.id < {}",
+        args.add(Arg::Int(before.unwrap_or(i64::MAX)))
+    );
+    let person = about.map(|p| {
+        (
+            args.add(Arg::Text(format!("user {}", p.user_id))),
+            args.text(p.email),
+            args.text(p.user_id),
+        )
+    });
+    if let AuditScope::Workspaces { ids, viewer_id } = scope {
+        // The ids come from the viewer's own memberships; placeholders keep them bound.
+        let in_list = if ids.is_empty() {
+            "NULL".to_string()
+        } else {
+            ids.iter()
+                .map(|id| args.text(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let viewer = args.text(viewer_id);
+        // A manager of the account also sees what was done *to* it outside any workspace
+        // (never what the person did elsewhere).
+        let account_events = match (&person, about) {
+            (Some((by_id, by_email, _)), Some(p)) if p.with_account_events => {
+                format!(" OR (a.workspace_id IS NULL AND a.target IN ({by_id}, {by_email}))")
+            }
+            _ => String::new(),
+        };
+        sql += &format!(
+            " AND (a.workspace_id IN ({in_list}) OR a.actor_user_id = {viewer}{account_events})"
+        );
+    }
     // Three index ranges (by target twice, by actor), not an OR that PostgreSQL would answer
     // by walking the whole log backwards in id order.
-    let about_sql = match about {
-        None => String::new(),
-        Some(_) => format!(
-            " AND a.id IN (SELECT id FROM audit_log WHERE target = ${target} \
-             UNION ALL SELECT id FROM audit_log WHERE target = ${email} \
-             UNION ALL SELECT id FROM audit_log WHERE actor_user_id = ${actor})"
-        ),
-    };
-    let sql = format!("{select} WHERE a.id < $1{scope_sql}{about_sql} ORDER BY a.id DESC LIMIT $2");
-    let person_target = about.map(|p| format!("user {}", p.user_id));
+    if let Some((by_id, by_email, actor)) = &person {
+        sql += &format!(
+            " AND a.id IN (SELECT id FROM audit_log WHERE target = {by_id} \
+             UNION ALL SELECT id FROM audit_log WHERE target = {by_email} \
+             UNION ALL SELECT id FROM audit_log WHERE actor_user_id = {actor})"
+        );
+    }
+    if let Some(action) = filter.action {
+        sql += &format!(" AND a.action = {}", args.text(action.as_str()));
+    }
+    if let Some(actor) = &filter.actor_user_id {
+        sql += &format!(" AND a.actor_user_id = {}", args.text(actor));
+    }
+    if let Some(target) = &filter.target {
+        sql += &format!(" AND a.target = {}", args.text(target));
+    }
+    if let Some(workspace_id) = &filter.workspace_id {
+        sql += &format!(" AND a.workspace_id = {}", args.text(workspace_id));
+    }
+    if let Some(from) = filter.from {
+        sql += &format!(" AND a.at >= {}", args.add(Arg::Int(from)));
+    }
+    if let Some(to) = filter.to {
+        sql += &format!(" AND a.at < {}", args.add(Arg::Int(to)));
+    }
+    sql += &format!(" ORDER BY a.id DESC LIMIT {}", args.add(Arg::Int(limit)));
     with_pool!(db, p => {
-        let mut q = sqlx::query_as::<_, AuditRow>(&sql).bind(before).bind(limit);
-        if let Some(viewer_id) = viewer_id {
-            q = q.bind(viewer_id);
-        }
-        for id in scope_ids {
-            q = q.bind(id);
-        }
-        if let (Some(person), Some(target)) = (about, &person_target) {
-            q = q.bind(target).bind(person.email).bind(person.user_id);
+        let mut q = sqlx::query_as::<_, AuditRow>(&sql);
+        for arg in &args.0 {
+            q = match arg {
+                Arg::Int(n) => q.bind(*n),
+                Arg::Text(t) => q.bind(t.as_str()),
+            };
         }
         q.fetch_all(p).await
     })

@@ -115,6 +115,28 @@ pub async fn list(
     Ok(page.map(|page| Page::clone(&page)))
 }
 
+/// A batch of the list for an export: the same query as [`list`], never through the read
+/// cache (an export's batches would push out the pages people are reading).
+pub async fn list_batch(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    viewer_id: &str,
+    search: &str,
+    status: StatusFilter,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Option<Page>> {
+    let query = PageQuery {
+        workspace_id: workspace_id.as_str().to_string(),
+        viewer_id: viewer_id.to_string(),
+        search: search.to_string(),
+        status,
+        after: after.cloned(),
+        limit,
+    };
+    list_uncached(db, &query).await
+}
+
 /// A page of the members list, with the workspace and the viewer's roles read with it.
 pub type Page = (WorkspaceAccess, Vec<MemberRow>, Option<Cursor>);
 

@@ -52,6 +52,14 @@ pub async fn find_by_id(db: &Db, id: &str) -> DbResult<Option<UserRow>> {
     with_pool!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
 }
 
+/// The id of the account with this (normalized) email, if any.
+pub async fn id_by_email(db: &Db, email: &str) -> DbResult<Option<String>> {
+    with_pool!(db, p => sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(p)
+        .await)
+}
+
 pub async fn find_credentials_by_email(db: &Db, email: &str) -> DbResult<Option<Credentials>> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
     with_pool!(db, p => sqlx::query_as::<_, Credentials>(&sql).bind(email).fetch_optional(p).await)

@@ -225,6 +225,24 @@ pub async fn renew(db: &Db, d: &mut ClaimedDelivery, lease_secs: i64) -> DbResul
     Ok(n == 1)
 }
 
+/// Deliveries are kept this long after they finished (delivered, or given up): the endpoint's
+/// page shows the latest, and Redeliver can reach back this far.
+pub const FINISHED_DELIVERY_RETENTION_SECS: i64 = 30 * 86_400;
+
+/// Deletes up to `limit` deliveries that finished more than the retention ago (an index range:
+/// the live outbox is not read). Returns how many went.
+pub async fn purge_finished(db: &Db, now: i64, limit: i64) -> DbResult<u64> {
+    with_pool!(db, p => sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE COALESCE(delivered_at, gave_up_at) < $1 LIMIT $2)",
+    )
+    .bind(now - FINISHED_DELIVERY_RETENTION_SECS)
+    .bind(limit)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
 pub async fn mark_delivered(db: &Db, d: &ClaimedDelivery, status: i64) -> DbResult<()> {
     with_pool!(db, p => sqlx::query(
         "UPDATE webhook_deliveries SET delivered_at = $1, last_status = $2, last_error = NULL, locked_until = NULL \
