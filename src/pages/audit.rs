@@ -160,13 +160,15 @@ fn AuditFilters(current: AuditFilter) -> impl IntoView {
                 <select data-testid="audit-filter-workspace" prop:value=move || workspace_id.get()
                     on:change=move |ev| workspace_id.set(event_target_value(&ev))>
                     <option value="">"Any workspace"</option>
-                    {move || {
-                        let chosen = workspace_id.get_untracked();
-                        workspaces().into_iter().map(|w| {
-                            let selected = w.id == chosen;
-                            view! { <option value=w.id.clone() selected=selected>{w.name}</option> }
-                        }).collect_view()
-                    }}
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            let chosen = workspace_id.get_untracked();
+                            workspaces().into_iter().map(|w| {
+                                let selected = w.id == chosen;
+                                view! { <option value=w.id.clone() selected=selected>{w.name}</option> }
+                            }).collect_view()
+                        }}
+                    </Suspense>
                 </select>
             </label>
             <label>"From"
