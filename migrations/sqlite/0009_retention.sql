@@ -6,3 +6,6 @@ CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (COALESCE(deliver
 CREATE INDEX audit_log_at ON audit_log (at);
 -- The audit log page filters by action, newest first.
 CREATE INDEX audit_log_action ON audit_log (action, id);
+
+-- The members page shows what became of each pending invitation's latest email.
+CREATE INDEX mail_outbox_invitation ON mail_outbox (invite_email, created_at);

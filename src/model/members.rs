@@ -23,6 +23,29 @@ pub struct MemberDto {
     pub expires_at: Option<i64>,
     /// Invitations: the email already belongs to an account (its owner accepts while signed in).
     pub has_account: bool,
+    /// Invitations: what became of the latest email that carried it (none when email is off,
+    /// or the invitation was never emailed).
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// Where an invitation's latest email stands, from the mail outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Waiting for the sender (written at `since`).
+    Queued { since: i64 },
+    /// Accepted by the SMTP server at `at`.
+    Sent { at: i64 },
+    /// The last attempt failed with `error` (the SMTP server's answer); tried again at
+    /// `next_attempt_at`.
+    Failed {
+        error: String,
+        attempts: i64,
+        next_attempt_at: i64,
+    },
+    /// Given up for good (`reason`, such as the invitation having been cancelled).
+    NotSent { reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::time::{format_date, format_utc};
 use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target};
 use crate::model::auth::{SessionUser, WorkspaceDto};
-use crate::model::members::{MemberDto, MemberStatus};
+use crate::model::members::{Delivery, MemberDto, MemberStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -532,6 +532,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
                 })}
                 <div class="muted small">{format!("invited by {invited_by} on {}", format_date(m.at))}</div>
                 <div class="muted small">{format!("{} {expires}", if expired { "expired" } else { "expires" })}</div>
+                {m.delivery.clone().map(|d| view! { <DeliveryNote delivery=d/> })}
             </td>
             <td class="nowrap">{format_date(m.at)}</td>
             <td class="actions">
@@ -555,6 +556,33 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
             </td>
         </tr>
     }
+}
+
+/// What became of an invitation's latest email: queued, sent at …, or failed with the SMTP
+/// server's answer and when it is tried again.
+#[component]
+fn DeliveryNote(delivery: Delivery) -> impl IntoView {
+    let (class, text) = match delivery {
+        Delivery::Queued { since } => (
+            "muted small",
+            format!("Email queued since {}", format_utc(since)),
+        ),
+        Delivery::Sent { at } => ("muted small", format!("Email sent {}", format_utc(at))),
+        Delivery::Failed {
+            error,
+            attempts,
+            next_attempt_at,
+        } => (
+            "error small",
+            format!(
+                "Email not delivered ({}): {error}. Next try {}",
+                plural(attempts, "attempt", "attempts"),
+                format_utc(next_attempt_at)
+            ),
+        ),
+        Delivery::NotSent { reason } => ("muted small", format!("Email not sent: {reason}")),
+    };
+    view! { <div class=class data-testid="delivery">{text}</div> }
 }
 
 /// "1 member", "20,000 members".

@@ -2,7 +2,7 @@
 
 use crate::domain::requests::{FieldErrors, ListMembers, Membership, Parsed};
 use crate::domain::{Action, AuditAction, MemberStatus, RoleSource, WorkspaceRole};
-use crate::model::members::{MemberDto, MembersPage, PAGE_SIZE};
+use crate::model::members::{Delivery, MemberDto, MembersPage, PAGE_SIZE};
 use crate::server::auth::Caller;
 use crate::server::db::members::{self, Cursor, MembershipChange};
 use crate::server::db::now;
@@ -56,14 +56,58 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
             invited_by: r.invited_by,
             expires_at: r.expires_at,
             has_account: r.has_account != 0,
+            delivery: None,
         })
         .collect();
+    let members = with_deliveries(&caller.state.db, members).await?;
     Ok(MembersPage {
         members,
         next: next.as_ref().map(Cursor::encode),
         member_count: ws.member_count,
         invite_count: ws.invite_count,
     })
+}
+
+/// Sets each invitation row's [`Delivery`] from its latest email (one query for the page,
+/// none when the page holds no invitation).
+async fn with_deliveries(
+    db: &crate::server::db::Db,
+    mut rows: Vec<MemberDto>,
+) -> Result<Vec<MemberDto>, AppError> {
+    use crate::server::db::outbox;
+    let invited: Vec<&str> = rows
+        .iter()
+        .filter(|m| m.user_id.is_none())
+        .map(|m| m.email.as_str())
+        .collect();
+    if invited.is_empty() {
+        return Ok(rows);
+    }
+    let mails = outbox::latest_invitation_mails(db, &invited).await?;
+    for row in rows.iter_mut().filter(|m| m.user_id.is_none()) {
+        row.delivery = mails
+            .iter()
+            .find(|mail| mail.invite_email == row.email)
+            .map(delivery);
+    }
+    Ok(rows)
+}
+
+fn delivery(mail: &crate::server::db::outbox::InvitationMail) -> Delivery {
+    match (mail.sent_at, &mail.last_error) {
+        (Some(at), None) => Delivery::Sent { at },
+        (Some(_), Some(reason)) => Delivery::NotSent {
+            reason: reason.clone(),
+        },
+        (None, Some(error)) if mail.attempts > 0 => Delivery::Failed {
+            error: error.clone(),
+            attempts: mail.attempts,
+            next_attempt_at: mail.next_attempt_at,
+        },
+        (None, _) => Delivery::Queued {
+            since: mail.created_at,
+        },
+    }
 }
 
 /// One exported row of the members list; the CSV's columns are these fields, in this order.
@@ -250,4 +294,52 @@ pub async fn remove(caller: &Caller, membership: &Membership) -> Result<(), AppE
     )
     .await?;
     outcome(change, "The last admin of a workspace cannot be removed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::outbox::InvitationMail;
+
+    fn mail(attempts: i64, sent_at: Option<i64>, last_error: Option<&str>) -> InvitationMail {
+        InvitationMail {
+            invite_email: "ada@example.com".into(),
+            created_at: 100,
+            attempts,
+            next_attempt_at: 160,
+            sent_at,
+            last_error: last_error.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn an_invitations_email_is_queued_sent_failed_or_not_sent() {
+        assert_eq!(
+            delivery(&mail(0, None, None)),
+            Delivery::Queued { since: 100 }
+        );
+        // Claimed by a sender that has not answered yet: still queued.
+        assert_eq!(
+            delivery(&mail(1, None, None)),
+            Delivery::Queued { since: 100 }
+        );
+        assert_eq!(
+            delivery(&mail(1, Some(130), None)),
+            Delivery::Sent { at: 130 }
+        );
+        assert_eq!(
+            delivery(&mail(3, None, Some("550 no such user"))),
+            Delivery::Failed {
+                error: "550 no such user".into(),
+                attempts: 3,
+                next_attempt_at: 160
+            }
+        );
+        assert_eq!(
+            delivery(&mail(1, Some(130), Some("invitation no longer pending"))),
+            Delivery::NotSent {
+                reason: "invitation no longer pending".into()
+            }
+        );
+    }
 }

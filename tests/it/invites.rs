@@ -790,12 +790,44 @@ async fn queued_email_survives_an_smtp_outage(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(recorded, "the failed attempt and its error are recorded");
+    // The members page says so beside the pending row: the SMTP error and the next try.
+    let delivery_of_ada = || async {
+        let r = app
+            .post(
+                &admin,
+                "/api/members/list",
+                &[("workspace_id", boot.workspace_id.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "ada@example.com")
+            .unwrap()["delivery"]
+            .clone()
+    };
+    let failed = delivery_of_ada().await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let error = app
+        .scalar_text(
+            "SELECT last_error FROM mail_outbox WHERE invite_email = 'ada@example.com'",
+            &[],
+        )
+        .await;
+    assert_eq!(failed["error"], error.as_str());
+    assert!(failed["attempts"].as_i64().unwrap() >= 1);
+    assert!(failed["next_attempt_at"].as_i64().unwrap() >= roster::server::db::now() - 5);
     // Back up: delivered once.
     let sink = SmtpSink::start(port);
     let messages = sink.wait_for(1).await;
     assert_eq!(messages[0]["to"], serde_json::json!(["ada@example.com"]));
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(sink.messages().len(), 1);
+    let sent = delivery_of_ada().await;
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert!(sent["at"].as_i64().unwrap() >= roster::server::db::now() - 60);
     assert_eq!(
         app.scalar(
             "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NOT NULL",

@@ -107,3 +107,44 @@ pub async fn mark_dropped(db: &Db, id: &str, reason: &str) -> DbResult<()> {
         .await
         .map(|_| ()))
 }
+
+/// The latest email of each of these invitations, and what became of it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationMail {
+    pub invite_email: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// The latest outbox row of each invitation email in `emails` (one index range each: a page
+/// holds at most a page of invitations).
+pub async fn latest_invitation_mails(db: &Db, emails: &[&str]) -> DbResult<Vec<InvitationMail>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=emails.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT invite_email, created_at, CAST(attempts AS BIGINT) AS attempts, next_attempt_at, sent_at, last_error \
+         FROM mail_outbox WHERE invite_email IN ({}) ORDER BY invite_email, created_at, id",
+        placeholders.join(", ")
+    );
+    let rows: Vec<InvitationMail> = with_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, InvitationMail>(&sql);
+        for email in emails {
+            q = q.bind(*email);
+        }
+        q.fetch_all(p).await
+    })?;
+    // Ordered by email, then time: the last of each email is its latest.
+    let mut latest: Vec<InvitationMail> = Vec::new();
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.invite_email == row.invite_email => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    Ok(latest)
+}
