@@ -52,3 +52,66 @@ test('admin invites two people, resends one, cancels the other, copies a link an
   await expect(invitePage.getByTestId('continue-with-google')).toBeVisible();
   await invitee.close();
 });
+
+/** Presses Tab (Shift+Tab with `back`) until `target` has the focus; fails after 60 presses. */
+async function tabTo(page: import('@playwright/test').Page, target: import('@playwright/test').Locator, back = false) {
+  for (let i = 0; i < 60; i++) {
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error('never reached with Tab');
+}
+
+const focusInsideDialog = (page: import('@playwright/test').Page) =>
+  page.evaluate(() => !!document.activeElement?.closest('[role="dialog"]'));
+
+test('invite, resend and cancel with the keyboard alone; dialogs keep and give back the focus', async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/members$/);
+  await hydrated(page);
+
+  // Open the dialog from the keyboard: the focus goes into it.
+  const invite = page.getByTestId('invite');
+  await tabTo(page, invite);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: /Invite to/ });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByTestId('invite-emails')).toBeFocused();
+  // Tab and Shift+Tab go round inside it, never out to the page behind.
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    expect(await focusInsideDialog(page)).toBe(true);
+  }
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Shift+Tab');
+    expect(await focusInsideDialog(page)).toBe(true);
+  }
+  // Escape closes it and gives the focus back to the button that opened it.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(invite).toBeFocused();
+
+  // Invite for real.
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByTestId('invite-emails')).toBeFocused();
+  await page.keyboard.type('kim@keys.example');
+  await tabTo(page, dialog.getByRole('button', { name: 'Send invitations' }));
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByTestId('invite-results')).toContainText('kim@keys.example — invited');
+  await tabTo(page, dialog.getByTestId('invite-done'));
+  await page.keyboard.press('Enter');
+  await expect(dialog).toHaveCount(0);
+  await expect(invite).toBeFocused();
+
+  // Resend and cancel from the row.
+  const kim = page.locator('tr[data-email="kim@keys.example"]');
+  await expect(kim).toHaveAttribute('data-status', 'pending');
+  await tabTo(page, kim.getByTestId('resend'));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status').filter({ hasText: 'Invitation sent again' })).toBeVisible();
+  await tabTo(page, kim.getByTestId('cancel-invite'));
+  // The confirmation is the browser's own dialog (accepted here, as Enter would).
+  page.once('dialog', (d) => d.accept());
+  await page.keyboard.press('Enter');
+  await expect(kim).toHaveCount(0);
+});

@@ -2,6 +2,7 @@
 
 use crate::api::admin::AddUser;
 use crate::components::copy_to_clipboard;
+use crate::components::modal::Modal;
 use crate::components::WorkspaceRoleOptions;
 use crate::domain::password::{GENERATED_LEN, MIN_LEN};
 use crate::domain::WorkspaceRole;
@@ -39,9 +40,7 @@ pub fn AddUserDialog(workspace_id: String, on_close: Callback<bool>) -> impl Int
     };
 
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="add-user-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(created().is_some()) }>
+        <Modal labelled_by="add-user-title" on_escape=Callback::new(move |()| on_close.run(created().is_some()))>
                 <h2 id="add-user-title">"Add User"</h2>
                 {move || match created() {
                     Some(user) => view! { <Created user on_close/> }.into_any(),
@@ -91,8 +90,7 @@ pub fn AddUserDialog(workspace_id: String, on_close: Callback<bool>) -> impl Int
                         </form>
                     }.into_any(),
                 }}
-            </div>
-        </div>
+        </Modal>
     }
 }
 

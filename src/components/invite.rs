@@ -1,6 +1,7 @@
 //! The Invite dialog: one or many emails, a role, optional extra workspaces.
 
 use crate::api::invites::CreateInvites;
+use crate::components::modal::Modal;
 use crate::components::WorkspaceRoleOptions;
 use crate::domain::{OrgRole, PlatformRole, WorkspaceRole};
 use crate::model::auth::WorkspaceDto;
@@ -43,9 +44,7 @@ pub fn InviteDialog(
     let others = StoredValue::new(others);
 
     view! {
-        <div class="dialog-backdrop">
-            <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby="invite-title"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_close.run(done().is_some()) }>
+        <Modal labelled_by="invite-title" on_escape=Callback::new(move |()| on_close.run(done().is_some()))>
                 <h2 id="invite-title">{format!("Invite to {}", workspace.name)}</h2>
                 {move || match done() {
                     Some(result) => {
@@ -137,7 +136,6 @@ pub fn InviteDialog(
                         </form>
                     }.into_any(),
                 }}
-            </div>
-        </div>
+        </Modal>
     }
 }

@@ -3,6 +3,7 @@
 pub mod add_user;
 pub mod invite;
 pub mod me;
+pub mod modal;
 pub mod my_invitation;
 pub mod nav;
 pub mod scim;
