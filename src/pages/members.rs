@@ -334,7 +334,7 @@ fn WorkspaceMembers(
                     );
                     view! {
                         <div class="table-wrap">
-                            <table data-testid="members-table">
+                            <table class="cards" data-testid="members-table">
                                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {p.members.into_iter().map(|m| view! {
@@ -436,25 +436,25 @@ fn ActiveRow(
     };
     view! {
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if deactivated { "deactivated" } else { "active" }>
-            <td>{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
-            <td>{if may.remove {
+            <td data-label="Name">{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
+            <td data-label="Email">{if may.remove {
                 view! { <a href=format!("/people/{user_id}") data-testid="person-link">{m.email.clone()}</a> }.into_any()
             } else {
                 view! { <span>{m.email.clone()}</span> }.into_any()
             }}</td>
-            <td>
+            <td data-label="Role">
                 {role_cell} " "
                 <span class=if managed_by_idp || managed_by_scim { "badge idp" } else { "badge" } data-testid="role-source"
                     title=if managed_by_idp { "Set from the identity provider at every sign-in" } else if managed_by_scim { "Set by SCIM provisioning from the organization's group mappings" } else { "Where this role comes from" }>
                     {source}
                 </span>
             </td>
-            <td>{if deactivated {
+            <td data-label="Status">{if deactivated {
                 view! { <span class="badge warn">"Deactivated"</span> }.into_any()
             } else {
                 view! { <span class="badge ok">"Active"</span> }.into_any()
             }}</td>
-            <td class="nowrap">{format_date(m.at)}</td>
+            <td class="nowrap" data-label="Since">{format_date(m.at)}</td>
             <td class="actions">
                 // Permissions are fixed for the page: plain conditionals instead of reactive
                 // `Show`s keep 50 rows cheap to render on the server. Whether the caller
@@ -518,14 +518,14 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
     let email = m.email.clone();
     view! {
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if expired { "expired" } else { "pending" }>
-            <td class="muted">"—"</td>
-            <td>{m.email.clone()}</td>
-            <td>{m.role.label()}
+            <td class="muted" data-label="Name">"—"</td>
+            <td data-label="Email">{m.email.clone()}</td>
+            <td data-label="Role">{m.role.label()}
                 {(m.role_source == RoleSource::Scim).then(|| view! {
                     " " <span class="badge idp" data-testid="role-source" title="Provisioned by SCIM: accepted when this person first signs in">"SCIM"</span>
                 })}
             </td>
-            <td>
+            <td data-label="Status">
                 <span class=if expired { "badge warn" } else { "badge" }>{if expired { "Expired" } else { "Pending" }}</span>
                 {m.has_account.then(|| view! {
                     <span class="badge" data-testid="has-account" title="This email already has a Roster account: its owner accepts the invitation while signed in">"Has an account"</span>
@@ -534,7 +534,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
                 <div class="muted small">{format!("{} {expires}", if expired { "expired" } else { "expires" })}</div>
                 {m.delivery.clone().map(|d| view! { <DeliveryNote delivery=d/> })}
             </td>
-            <td class="nowrap">{format_date(m.at)}</td>
+            <td class="nowrap" data-label="Invited">{format_date(m.at)}</td>
             <td class="actions">
                 {may.manage_invites.then(move || {
                         let (ws1, ws2, ws3) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
