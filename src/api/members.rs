@@ -1,4 +1,8 @@
-//! The members page: list, change a role, remove.
+//! The members page: list, change a role, remove, bulk actions.
+
+// `members/bulk` takes its selection as flat form fields (as documented), which the server
+// macro turns into as many function arguments, on the server and in the browser.
+#![allow(clippy::too_many_arguments)]
 
 use super::ApiError;
 use crate::model::members::MembersPage;
@@ -57,4 +61,70 @@ pub async fn remove_member(workspace_id: String, user_id: String) -> Result<(), 
         user_id: user_id.into(),
     };
     Ok(crate::server::members::remove(&caller, &membership).await?)
+}
+
+/// Resend, Cancel, Change role or Remove over many rows in one request, each row through the
+/// single action (its permission check, caps and audit), answering a result per row. `rows`:
+/// user ids (set_role, remove) or emails (resend, cancel), separated by commas or new lines; or
+/// `all_matching` with the list's `q` and `status`. At most 1,000 rows. `dry_run` answers what
+/// would happen and changes nothing.
+#[server(prefix = "/api", endpoint = "members/bulk", output = super::JsonResponse)]
+pub async fn bulk_members(
+    workspace_id: String,
+    action: String,
+    role: Option<String>,
+    rows: Option<String>,
+    all_matching: Option<bool>,
+    q: Option<String>,
+    status: Option<String>,
+    dry_run: Option<bool>,
+) -> Result<crate::model::members::BulkResult, ApiError> {
+    use crate::domain::bulk::BulkAction;
+    use crate::domain::requests::{FieldErrors, StatusFilter, MAX_SEARCH_CHARS};
+    use crate::server::auth::caller;
+    use crate::server::bulk::{BulkRequest, Selection};
+    use crate::server::AppError;
+    let caller = caller().await?;
+    let mut errors = FieldErrors::default();
+    let action = match BulkAction::parse(&action, role.as_deref()) {
+        Ok(action) => Some(action),
+        Err((field, message)) => {
+            errors.add(field, message);
+            None
+        }
+    };
+    let selection = if all_matching.unwrap_or(false) {
+        let search = q.unwrap_or_default().trim().to_string();
+        if search.chars().count() > MAX_SEARCH_CHARS {
+            errors.add(
+                "q",
+                format!("search with at most {MAX_SEARCH_CHARS} characters"),
+            );
+        }
+        errors
+            .check(
+                "status",
+                status.as_deref().unwrap_or("all").parse::<StatusFilter>(),
+            )
+            .map(|status| Selection::AllMatching { search, status })
+    } else {
+        Some(Selection::Rows(
+            rows.unwrap_or_default()
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ))
+    };
+    let (Some(action), Some(selection), true) = (action, selection, errors.is_empty()) else {
+        return Err(AppError::from(errors).into());
+    };
+    let request = BulkRequest {
+        workspace_id: workspace_id.into(),
+        action,
+        selection,
+        dry_run: dry_run.unwrap_or(false),
+    };
+    Ok(crate::server::bulk::run(&caller, request).await?)
 }

@@ -1,6 +1,7 @@
 //! Pure types and rules shared with the browser: no I/O, no server dependencies.
 
 pub mod audit_action;
+pub mod bulk;
 pub mod email;
 pub mod ids;
 pub mod password;

@@ -79,10 +79,9 @@ pub fn required_scope(path: &str) -> Option<Scope> {
         | "orgs/list" | "orgs/members" => MembersRead,
         // Not Add User, password resets or invitation links: each hands its caller a way to
         // sign in as someone, which would outlive the token's revocation.
-        "members/set_role" | "members/remove" | "users/deactivate" | "users/reactivate"
-        | "orgs/set_role" | "orgs/remove" | "workspaces/create" | "workspaces/rename" => {
-            MembersWrite
-        }
+        "members/set_role" | "members/remove" | "members/bulk" | "users/deactivate"
+        | "users/reactivate" | "orgs/set_role" | "orgs/remove" | "workspaces/create"
+        | "workspaces/rename" => MembersWrite,
         "invites/create" | "invites/resend" | "invites/cancel" => InvitesWrite,
         "audit/list" | "audit/export.csv" | "audit/export.ndjson" => AuditRead,
         _ => return None,

@@ -98,3 +98,26 @@ impl TryFrom<ListMembersForm> for crate::domain::requests::ListMembers {
         }
     }
 }
+
+/// What a bulk action did (or, in a dry run, would do) to each selected row, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub dry_run: bool,
+    pub rows: Vec<BulkRowResult>,
+    pub done: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRowResult {
+    /// The row as selected: a user id (member actions) or an email (invitation actions).
+    pub row: String,
+    /// The row's email, for people to read.
+    pub email: Option<String>,
+    /// `done` or `skipped`.
+    pub result: String,
+    /// Why a row was skipped: `last_admin`, `not_a_member`, `not_found`, `unchanged`,
+    /// `too_many_requests`, or the single action's error code.
+    pub code: Option<String>,
+    pub reason: Option<String>,
+}

@@ -355,7 +355,7 @@ async fn refuse_cross_site(State(state): State<AppState>, req: Request, next: Ne
 }
 
 /// Fields whose value is a pasted list, where line breaks and tabs separate the entries.
-const LIST_FIELDS: [&str; 2] = ["emails", "workspace_ids"];
+const LIST_FIELDS: [&str; 3] = ["emails", "workspace_ids", "rows"];
 
 /// Refuses (400, naming the field) a submitted form with a control character in any value —
 /// NUL, escapes, and line breaks or tabs outside a pasted list. No text Roster stores may hold

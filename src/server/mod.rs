@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod db;

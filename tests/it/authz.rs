@@ -70,6 +70,19 @@ fn matrix(ids: &Ids) -> Vec<Row> {
                 401, 403, 403, 404, 403, 404, 403, 403, 404, 404, 403, 403, 401,
             ],
         ),
+        // A bulk removal of someone who is not a member of A: a 200 with that row skipped for
+        // those allowed, 403 for the others, and nobody's membership changes.
+        (
+            "/api/members/bulk",
+            vec![
+                ws(),
+                ("action", "remove".into()),
+                ("rows", ids.admin_b.clone()),
+            ],
+            [
+                401, 403, 403, 200, 403, 200, 403, 403, 200, 200, 403, 403, 401,
+            ],
+        ),
         (
             "/api/admin/users",
             vec![

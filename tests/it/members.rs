@@ -400,3 +400,365 @@ async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app:
     let (status, _) = get(String::new()).await;
     assert_eq!(status, 400);
 }
+
+/// `POST /api/members/bulk`, asserted to answer `status`.
+async fn bulk(
+    app: &TestApp,
+    c: &reqwest::Client,
+    form: &[(&str, &str)],
+    status: u16,
+) -> serde_json::Value {
+    let r = app.post(c, "/api/members/bulk", form).await;
+    assert_eq!(r.status, status, "{form:?}: {}", r.text);
+    r.body
+}
+
+/// (row, result, code) of each row of a bulk answer.
+fn outcomes(body: &serde_json::Value) -> Vec<(String, String, String)> {
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap().to_string(),
+                r["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+both_backends!(
+    bulk_actions_apply_each_row_through_the_single_action_and_say_what_they_skip,
+    bulk_actions_apply_each_row_through_the_single_action_and_say_what_they_skip
+);
+async fn bulk_actions_apply_each_row_through_the_single_action_and_say_what_they_skip(
+    app: TestApp,
+) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    let org = app.org_of(ws).await;
+    let other = app.create_workspace(&admin, &org, "Other").await;
+    let a1 = app
+        .add_user(&admin, "a1@example.com", ws, "workspace_admin")
+        .await;
+    let a2 = app
+        .add_user(&admin, "a2@example.com", ws, "workspace_admin")
+        .await;
+    let v1 = app
+        .add_user(&admin, "v1@example.com", ws, "workspace_viewer")
+        .await;
+    app.add_user(&admin, "v2@example.com", ws, "workspace_viewer")
+        .await;
+    app.add_user(&admin, "v3@example.com", ws, "workspace_viewer")
+        .await;
+    let outsider = app
+        .add_user(&admin, "out@example.com", &other, "workspace_viewer")
+        .await;
+    let memberships = || app.scalar("SELECT COUNT(*) FROM workspace_members", &[]);
+    let removals = || {
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'membership_removed'",
+            &[],
+        )
+    };
+
+    // Removing every admin but in one request: the row that would leave none is skipped.
+    let rows = [
+        a1.as_str(),
+        a2.as_str(),
+        boot.user_id.as_str(),
+        v1.as_str(),
+        outsider.as_str(),
+    ]
+    .join(",");
+    let form = [
+        ("workspace_id", ws),
+        ("action", "remove"),
+        ("rows", rows.as_str()),
+    ];
+    let (members_before, removals_before) = (memberships().await, removals().await);
+    let preview = bulk(
+        &app,
+        &admin,
+        &[&form[..], &[("dry_run", "true")]].concat(),
+        200,
+    )
+    .await;
+    let expected = vec![
+        (a1.clone(), "done".to_string(), String::new()),
+        (a2.clone(), "done".into(), String::new()),
+        (boot.user_id.clone(), "skipped".into(), "last_admin".into()),
+        (v1.clone(), "done".into(), String::new()),
+        (outsider.clone(), "skipped".into(), "not_a_member".into()),
+    ];
+    assert_eq!(outcomes(&preview), expected);
+    assert_eq!(
+        (preview["done"].as_i64(), preview["skipped"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(preview["rows"][0]["email"], "a1@example.com");
+    assert_eq!(
+        memberships().await,
+        members_before,
+        "a dry run changes nothing"
+    );
+    assert_eq!(removals().await, removals_before);
+    // The real run does what the preview said, each row audited as a single removal.
+    let done = bulk(&app, &admin, &form, 200).await;
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(outcomes(&done), expected);
+    assert_eq!(memberships().await, members_before - 3);
+    assert_eq!(removals().await, removals_before + 3);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'", &[ws]).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM workspace_members WHERE user_id = $1",
+            &[&outsider]
+        )
+        .await,
+        1,
+        "the other workspace's member is untouched"
+    );
+
+    // Every row matching the list's search: v2 and v3 (v1 is gone), as editors.
+    let changed = bulk(
+        &app,
+        &admin,
+        &[
+            ("workspace_id", ws),
+            ("action", "set_role"),
+            ("role", "workspace_editor"),
+            ("all_matching", "true"),
+            ("q", "v"),
+        ],
+        200,
+    )
+    .await;
+    assert_eq!(changed["done"], 2, "{changed}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_editor'", &[ws]).await,
+        2
+    );
+
+    // Invitations, named by email: the unknown and the malformed are skipped.
+    let r = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "i1@example.com, i2@example.com, i3@example.com"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cancelled = bulk(
+        &app,
+        &admin,
+        &[
+            ("workspace_id", ws),
+            ("action", "cancel"),
+            (
+                "rows",
+                "I1@example.com\ni2@example.com\nnobody@example.com\nnot an email",
+            ),
+        ],
+        200,
+    )
+    .await;
+    let codes: Vec<String> = outcomes(&cancelled)
+        .into_iter()
+        .map(|(_, r, c)| format!("{r}:{c}"))
+        .collect();
+    assert_eq!(
+        codes,
+        ["done:", "done:", "skipped:not_found", "skipped:not_found"]
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM pending_invite_workspaces WHERE workspace_id = $1",
+            &[ws]
+        )
+        .await,
+        1,
+        "only i3 is still invited"
+    );
+    let resent = bulk(
+        &app,
+        &admin,
+        &[
+            ("workspace_id", ws),
+            ("action", "resend"),
+            ("all_matching", "true"),
+            ("status", "pending"),
+        ],
+        200,
+    )
+    .await;
+    assert_eq!(
+        outcomes(&resent),
+        [(
+            "i3@example.com".to_string(),
+            "done".to_string(),
+            String::new()
+        )]
+    );
+
+    // Refusals change nothing.
+    let before = memberships().await;
+    let viewer = app.signed_in("v2@example.com").await;
+    let refused = bulk(
+        &app,
+        &viewer,
+        &[
+            ("workspace_id", ws),
+            ("action", "remove"),
+            ("rows", &boot.user_id),
+        ],
+        403,
+    )
+    .await;
+    assert_eq!(refused["code"], "forbidden");
+    for (form, field) in [
+        (
+            vec![
+                ("workspace_id", ws),
+                ("action", "delete_all"),
+                ("rows", "x"),
+            ],
+            "action",
+        ),
+        (
+            vec![("workspace_id", ws), ("action", "set_role"), ("rows", "x")],
+            "role",
+        ),
+        (
+            vec![("workspace_id", ws), ("action", "remove"), ("rows", " , ")],
+            "rows",
+        ),
+        (
+            vec![
+                ("workspace_id", ws),
+                ("action", "remove"),
+                ("all_matching", "true"),
+                ("status", "everyone"),
+            ],
+            "status",
+        ),
+    ] {
+        let body = bulk(&app, &admin, &form, 400).await;
+        assert!(body["fields"][field].is_string(), "{form:?}: {body}");
+    }
+    let many: Vec<String> = (0..1_001).map(|i| format!("u{i}")).collect();
+    let many = many.join(",");
+    let body = bulk(
+        &app,
+        &admin,
+        &[("workspace_id", ws), ("action", "remove"), ("rows", &many)],
+        400,
+    )
+    .await;
+    assert!(body["fields"]["rows"].as_str().unwrap().contains("1000"));
+    assert_eq!(memberships().await, before);
+
+    // A token with members:write alone cannot resend or cancel through a bulk call.
+    let r = app
+        .post(
+            &admin,
+            "/api/tokens/create",
+            &[("name", "bulk"), ("scopes", "members:write")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["secret"].as_str().unwrap().to_string();
+    let r = reqwest::Client::new()
+        .post(app.url("/api/members/bulk"))
+        .bearer_auth(&secret)
+        .form(&[
+            ("workspace_id", ws),
+            ("action", "cancel"),
+            ("rows", "i3@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "insufficient_scope"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM pending_invite_workspaces WHERE workspace_id = $1",
+            &[ws]
+        )
+        .await,
+        1
+    );
+}
+
+both_backends!(
+    concurrent_bulk_removals_never_leave_a_workspace_without_an_admin,
+    concurrent_bulk_removals_never_leave_a_workspace_without_an_admin
+);
+async fn concurrent_bulk_removals_never_leave_a_workspace_without_an_admin(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let root = app.signed_in("admin@example.com").await;
+    let org = app.org_of(&boot.workspace_id).await;
+    let ws = app.create_workspace(&root, &org, "Pair").await;
+    // The creator is its first admin; four more.
+    let mut admins = vec![boot.user_id.clone()];
+    for i in 0..4 {
+        admins.push(
+            app.add_user(
+                &root,
+                &format!("pair{i}@example.com"),
+                &ws,
+                "workspace_admin",
+            )
+            .await,
+        );
+    }
+    // Each admin's own request removes everyone else, all at once.
+    let mut clients = vec![root.clone()];
+    for i in 0..4 {
+        clients.push(app.signed_in(&format!("pair{i}@example.com")).await);
+    }
+    let calls = clients.iter().enumerate().map(|(i, c)| {
+        let others: Vec<&str> = admins
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, a)| a.as_str())
+            .collect();
+        let rows = others.join(",");
+        let (app, ws) = (&app, ws.clone());
+        async move {
+            app.post(
+                c,
+                "/api/members/bulk",
+                &[("workspace_id", &ws), ("action", "remove"), ("rows", &rows)],
+            )
+            .await
+        }
+    });
+    for r in futures::future::join_all(calls).await {
+        // A caller removed before its own request ran is refused as a whole; the others answer.
+        assert!(
+            r.status == 200 || r.status == 403 || r.status == 404,
+            "{}",
+            r.text
+        );
+    }
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'", &[&ws]).await >= 1,
+        "an admin is left"
+    );
+}

@@ -331,6 +331,25 @@ pub async fn workspaces_of(db: &Db, email: &str) -> DbResult<Vec<InvitationWorks
 }
 
 /// Does the invitation of `email` grant something in `workspace_id`?
+/// Which of these emails have an invitation to the workspace (one query).
+pub async fn invited_to(db: &Db, workspace_id: &str, emails: &[String]) -> DbResult<Vec<String>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..emails.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT email FROM pending_invite_workspaces WHERE workspace_id = $1 AND email IN ({})",
+        placeholders.join(", ")
+    );
+    with_pool!(db, p => {
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(workspace_id);
+        for email in emails {
+            q = q.bind(email);
+        }
+        q.fetch_all(p).await
+    })
+}
+
 pub async fn includes_workspace(db: &Db, email: &str, workspace_id: &str) -> DbResult<bool> {
     let n: i64 = with_pool!(db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM pending_invite_workspaces WHERE email = $1 AND workspace_id = $2",

@@ -433,6 +433,37 @@ pub async fn remove(
 }
 
 /// The user's role in the workspace and where it came from, if they are a member.
+/// The emails and roles of these users in the workspace (those who are members), and how many
+/// admins it has: two queries, however many rows.
+pub async fn roles_of(
+    db: &Db,
+    workspace_id: &WorkspaceId,
+    user_ids: &[String],
+) -> DbResult<(Vec<(String, String, WorkspaceRole)>, i64)> {
+    let admins: i64 = with_pool!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'",
+    )
+    .bind(workspace_id.as_str())
+    .fetch_one(p)
+    .await)?;
+    if user_ids.is_empty() {
+        return Ok((Vec::new(), admins));
+    }
+    let placeholders: Vec<String> = (2..user_ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT user_id, email, role FROM workspace_members WHERE workspace_id = $1 AND user_id IN ({})",
+        placeholders.join(", ")
+    );
+    let roles = with_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, (String, String, WorkspaceRole)>(&sql).bind(workspace_id.as_str());
+        for id in user_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok((roles, admins))
+}
+
 pub async fn role_of(
     db: &Db,
     workspace_id: &WorkspaceId,
