@@ -103,7 +103,10 @@ test('invite, resend and cancel with the keyboard alone; dialogs keep and give b
   await expect(dialog).toHaveCount(0);
   await expect(invite).toBeFocused();
 
-  // Resend and cancel from the row.
+  // Find the row by searching (typed, too), then resend and cancel from it.
+  await tabTo(page, page.getByTestId('member-search'), true);
+  await page.keyboard.type('kim@');
+  await expect(page.getByTestId('member-row')).toHaveCount(1);
   const kim = page.locator('tr[data-email="kim@keys.example"]');
   await expect(kim).toHaveAttribute('data-status', 'pending');
   await tabTo(page, kim.getByTestId('resend'));

@@ -1,7 +1,7 @@
 use super::ErrorNote;
 use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
-use crate::api::members::{list_members, RemoveMember, SetMemberRole};
+use crate::api::members::{bulk_members, list_members, RemoveMember, SetMemberRole};
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
 use crate::components::me::use_me;
@@ -9,9 +9,11 @@ use crate::components::my_invitation::MyInvitation;
 use crate::components::WorkspaceRoleOptions;
 use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::time::{format_date, format_utc};
-use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target};
+use crate::domain::{
+    can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target, WorkspaceRole,
+};
 use crate::model::auth::{SessionUser, WorkspaceDto};
-use crate::model::members::{Delivery, MemberDto, MemberStatus};
+use crate::model::members::{BulkResult, Delivery, MemberDto, MemberStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -154,7 +156,11 @@ fn WorkspaceMembers(
         |(ws, q, status, after, _)| list_members(ws, Some(q), Some(status), after),
     );
 
+    let selected = RwSignal::new(Vec::<String>::new());
+    let all_matching = RwSignal::new(false);
+    let bulk_note = RwSignal::new(None::<String>);
     let actions = RowActions {
+        selected,
         set_role: ServerAction::<SetMemberRole>::new(),
         remove: ServerAction::<RemoveMember>::new(),
         resend: ServerAction::<ResendInvite>::new(),
@@ -257,6 +263,8 @@ fn WorkspaceMembers(
                 <a class="button secondary" data-testid="members-export" download href=export_href>"Export CSV"</a>
             </div>
         </div>
+        <BulkBar ws_id=ws.id.clone() selected all_matching q status note=bulk_note reload
+            members=may.remove invitations=may.manage_invites/>
         <Show when=move || may_invite && !email_enabled>
             <p class="notice">"Email is off on this Roster: after inviting, use “Copy link” on the pending row and send the link yourself."</p>
         </Show>
@@ -335,7 +343,25 @@ fn WorkspaceMembers(
                     view! {
                         <div class="table-wrap">
                             <table class="cards" data-testid="members-table">
-                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                                <thead><tr><th class="select">{
+                                    let keys = row_keys(&p.members, may);
+                                    let all_ticked = {
+                                        let keys = keys.clone();
+                                        move || !keys.is_empty() && selected.with(|s| keys.iter().all(|k| s.contains(k)))
+                                    };
+                                    let has_keys = !keys.is_empty();
+                                    view! {
+                                        <input type="checkbox" data-testid="select-page" aria-label="Select every row on this page"
+                                            disabled=!has_keys prop:checked=all_ticked
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| {
+                                                    s.retain(|k| !keys.contains(k));
+                                                    if on { s.extend(keys.iter().cloned()); }
+                                                });
+                                            }/>
+                                    }
+                                }</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {p.members.into_iter().map(|m| view! {
                                         <MemberRow m ws_id=ws_for_rows.get_value() may actions/>
@@ -368,6 +394,9 @@ struct Permissions {
 
 #[derive(Clone, Copy)]
 struct RowActions {
+    /// The rows ticked for a bulk action: `u:<user id>` for members, `i:<email>` for
+    /// invitations.
+    selected: RwSignal<Vec<String>>,
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
     resend: ServerAction<ResendInvite>,
@@ -436,6 +465,7 @@ fn ActiveRow(
     };
     view! {
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if deactivated { "deactivated" } else { "active" }>
+            <td class="select">{may.remove.then(|| view! { <SelectBox key=format!("u:{user_id}") label=m.email.clone() selected=actions.selected/> })}</td>
             <td data-label="Name">{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
             <td data-label="Email">{if may.remove {
                 view! { <a href=format!("/people/{user_id}") data-testid="person-link">{m.email.clone()}</a> }.into_any()
@@ -518,6 +548,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
     let email = m.email.clone();
     view! {
         <tr data-testid="member-row" data-email=m.email.clone() data-status=if expired { "expired" } else { "pending" }>
+            <td class="select">{may.manage_invites.then(|| view! { <SelectBox key=format!("i:{}", m.email) label=m.email.clone() selected=actions.selected/> })}</td>
             <td class="muted" data-label="Name">"—"</td>
             <td data-label="Email">{m.email.clone()}</td>
             <td data-label="Role">{m.role.label()}
@@ -556,6 +587,204 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
             </td>
         </tr>
     }
+}
+
+/// The keys of the rows on a page that the caller may act on in bulk.
+fn row_keys(rows: &[MemberDto], may: Permissions) -> Vec<String> {
+    rows.iter()
+        .filter_map(|m| match &m.user_id {
+            Some(id) if may.remove => Some(format!("u:{id}")),
+            None if may.manage_invites => Some(format!("i:{}", m.email)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[component]
+fn SelectBox(key: String, label: String, selected: RwSignal<Vec<String>>) -> impl IntoView {
+    let ticked = {
+        let key = key.clone();
+        move || selected.with(|s| s.contains(&key))
+    };
+    view! {
+        <input type="checkbox" data-testid="select-row" aria-label=format!("Select {label}")
+            prop:checked=ticked
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                selected.update(|s| {
+                    s.retain(|k| k != &key);
+                    if on { s.push(key.clone()); }
+                });
+            }/>
+    }
+}
+
+/// The bulk actions over the ticked rows (or every row matching the search and filter): a dry
+/// run first, whose answer the confirmation shows (how many rows, which are skipped and why),
+/// then the run itself, whose result is announced.
+#[component]
+fn BulkBar(
+    ws_id: String,
+    selected: RwSignal<Vec<String>>,
+    all_matching: RwSignal<bool>,
+    q: RwSignal<String>,
+    status: RwSignal<String>,
+    note: RwSignal<Option<String>>,
+    reload: RwSignal<u32>,
+    members: bool,
+    invitations: bool,
+) -> impl IntoView {
+    let run = Callback::new(move |(action, role): (&'static str, Option<String>)| {
+        let on_invitations = matches!(action, "resend" | "cancel");
+        let prefix = if on_invitations { "i:" } else { "u:" };
+        let rows: Vec<String> = selected.with_untracked(|s| {
+            s.iter()
+                .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
+                .collect()
+        });
+        let all = all_matching.get_untracked();
+        if !all && rows.is_empty() {
+            note.set(Some(if on_invitations {
+                "None of the selected rows is an invitation.".into()
+            } else {
+                "None of the selected rows is a member.".into()
+            }));
+            return;
+        }
+        let (ws, q, st) = (ws_id.clone(), q.get_untracked(), status.get_untracked());
+        leptos::task::spawn_local(async move {
+            let call = |dry_run: bool| {
+                bulk_members(
+                    ws.clone(),
+                    action.to_string(),
+                    role.clone(),
+                    Some(rows.join(",")),
+                    Some(all),
+                    Some(q.clone()),
+                    Some(st.clone()),
+                    Some(dry_run),
+                )
+            };
+            let preview = match call(true).await {
+                Ok(preview) => preview,
+                Err(e) => return note.set(Some(e.error)),
+            };
+            if preview.done == 0 {
+                return note.set(Some(format!("Nothing to do. {}", skipped_list(&preview))));
+            }
+            let verb = match action {
+                "resend" => "Resend",
+                "cancel" => "Cancel",
+                "set_role" => "Change the role of",
+                _ => "Remove",
+            };
+            let question = format!(
+                "{verb} {}?{}",
+                plural(preview.done as i64, "row", "rows"),
+                if preview.skipped > 0 {
+                    format!(" {}", skipped_list(&preview))
+                } else {
+                    String::new()
+                }
+            );
+            if !confirm(&question) {
+                return;
+            }
+            match call(false).await {
+                Ok(result) => {
+                    note.set(Some(format!(
+                        "Done: {}.{}",
+                        plural(result.done as i64, "row", "rows"),
+                        if result.skipped > 0 {
+                            format!(" {}", skipped_list(&result))
+                        } else {
+                            String::new()
+                        }
+                    )));
+                    // The rows acted on leave the selection; ticked rows of the other kind stay.
+                    selected.update(|s| s.retain(|k| !k.starts_with(prefix)));
+                    all_matching.set(false);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => note.set(Some(e.error)),
+            }
+        });
+    });
+    let count = move || {
+        if all_matching.get() {
+            "Every row matching the search and filter".to_string()
+        } else {
+            format!(
+                "{} selected",
+                plural(selected.with(Vec::len) as i64, "row", "rows")
+            )
+        }
+    };
+    view! {
+        <Show when=move || all_matching.get() || !selected.with(Vec::is_empty) || note.with(Option::is_some)>
+            <div class="bulk-bar" data-testid="bulk-bar" role="group" aria-label="Bulk actions">
+                <Show when=move || all_matching.get() || !selected.with(Vec::is_empty)>
+                    <span data-testid="bulk-count">{count}</span>
+                    <button class="button secondary small" data-testid="bulk-all-matching"
+                        aria-pressed=move || all_matching.get().to_string()
+                        on:click=move |_| all_matching.update(|a| *a = !*a)>
+                        {move || if all_matching.get() { "Only the ticked rows" } else { "Every matching row" }}
+                    </button>
+                    {invitations.then(|| view! {
+                        <button class="button secondary small" data-testid="bulk-resend" on:click=move |_| run.run(("resend", None))>"Resend"</button>
+                        <button class="button secondary small" data-testid="bulk-cancel" on:click=move |_| run.run(("cancel", None))>"Cancel invitations"</button>
+                    })}
+                    {members.then(|| view! {
+                        <label class="inline">
+                            <span class="sr-only">"Change the role of the selected members"</span>
+                            <select data-testid="bulk-role" on:change=move |ev| {
+                                let role = event_target_value(&ev);
+                                if !role.is_empty() { run.run(("set_role", Some(role))); }
+                            } prop:value="">
+                                <option value="">"Change role…"</option>
+                                <WorkspaceRoleOptions selected=WorkspaceRole::WorkspaceViewer/>
+                            </select>
+                        </label>
+                        <button class="button danger small" data-testid="bulk-remove" on:click=move |_| run.run(("remove", None))>"Remove"</button>
+                    })}
+                    <button class="button secondary small" data-testid="bulk-clear" on:click=move |_| {
+                        selected.set(Vec::new());
+                        all_matching.set(false);
+                    }>"Clear selection"</button>
+                </Show>
+                <p role="status" class="small" data-testid="bulk-result">{move || note.get()}</p>
+            </div>
+        </Show>
+    }
+}
+
+/// "2 skipped: a@example.com (the workspace would be left without an admin), …" (at most 10
+/// named).
+fn skipped_list(result: &BulkResult) -> String {
+    let skipped: Vec<String> = result
+        .rows
+        .iter()
+        .filter(|r| r.result == "skipped")
+        .take(10)
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r.email.clone().unwrap_or_else(|| r.row.clone()),
+                r.reason.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    let more = result.skipped.saturating_sub(skipped.len());
+    format!(
+        "{} skipped: {}{}",
+        plural(result.skipped as i64, "row", "rows"),
+        skipped.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// What became of an invitation's latest email: queued, sent at …, or failed with the SMTP

@@ -1,0 +1,62 @@
+import { test, expect } from '@playwright/test';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, hydrated, signIn } from './helpers';
+
+test('an admin ticks rows and changes their role, removes one and cancels invitations in bulk, after a confirmation that counts them', async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/members$/);
+  await hydrated(page);
+  const me = await (await page.request.post('/api/auth/me')).json();
+  const ws = me.workspaces[0].id as string;
+  for (const email of ['bk-u1@bulk.example', 'bk-u2@bulk.example']) {
+    const r = await page.request.post('/api/admin/users', {
+      form: { email, name: email.split('@')[0], password: 'a long and fine passphrase', workspace_id: ws, role: 'workspace_viewer', must_change_password: 'false' },
+    });
+    expect(r.status()).toBe(201);
+  }
+  expect((await page.request.post('/api/invites/create', {
+    form: { workspace_id: ws, emails: 'bk-i1@bulk.example, bk-i2@bulk.example', role: 'workspace_viewer' },
+  })).status()).toBe(200);
+  await page.reload();
+  await hydrated(page);
+  await page.getByTestId('member-search').fill('bk-');
+  await expect(page.getByTestId('member-row')).toHaveCount(4);
+  const row = (email: string) => page.locator(`tr[data-email="${email}"]`);
+  const tick = (email: string) => row(email).getByTestId('select-row').check();
+
+  // Two members ticked: their role changes together.
+  await tick('bk-u1@bulk.example');
+  await tick('bk-u2@bulk.example');
+  await expect(page.getByTestId('bulk-count')).toHaveText('2 rows selected');
+  let question = '';
+  page.once('dialog', (d) => { question = d.message(); d.accept(); });
+  await page.getByTestId('bulk-role').selectOption('workspace_editor');
+  await expect(page.getByTestId('bulk-result')).toHaveText('Done: 2 rows.');
+  expect(question).toBe('Change the role of 2 rows?');
+  for (const email of ['bk-u1@bulk.example', 'bk-u2@bulk.example']) {
+    await expect(row(email).locator('select')).toHaveValue('workspace_editor');
+  }
+  await expect(page.getByTestId('select-row').first()).not.toBeChecked();
+
+  // A member and an invitation ticked, Remove: only the member is a removal, and the
+  // confirmation says so before anything happens.
+  await tick('bk-u1@bulk.example');
+  await tick('bk-i1@bulk.example');
+  page.once('dialog', (d) => { question = d.message(); d.accept(); });
+  await page.getByTestId('bulk-remove').click();
+  await expect(row('bk-u1@bulk.example')).toHaveCount(0);
+  expect(question).toBe('Remove 1 row?');
+
+  // Declining the confirmation changes nothing.
+  await tick('bk-i2@bulk.example');
+  page.once('dialog', (d) => { question = d.message(); d.dismiss(); });
+  await page.getByTestId('bulk-cancel').click();
+  await expect.poll(() => question).toBe('Cancel 2 rows?');
+  await expect(row('bk-i1@bulk.example')).toBeVisible();
+  await expect(row('bk-i2@bulk.example')).toBeVisible();
+  // Accepted, both invitations go.
+  page.once('dialog', (d) => d.accept());
+  await page.getByTestId('bulk-cancel').click();
+  await expect(page.getByTestId('bulk-result')).toHaveText('Done: 2 rows.');
+  await expect(page.getByTestId('member-row')).toHaveCount(1);
+  await expect(row('bk-u2@bulk.example')).toBeVisible();
+});
