@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup build release bench clean
+.PHONY: run test setup build release bench clean screenshots
 
 run: setup build
 	mkdir -p data
@@ -50,6 +50,11 @@ release: setup
 # server, so that the release dependencies are reused rather than rebuilt.)
 bench: release
 	RUSTFLAGS="--cfg erase_components" cargo bench --features ssr --bench load
+
+# The README's screenshots (docs/screenshots/*.png), from a freshly seeded instance.
+screenshots: setup build
+	@bash scripts/setup.sh --e2e
+	cd end2end && npx playwright test -c screenshots.config.ts
 
 clean:
 	cargo clean

@@ -208,12 +208,12 @@ fn AuditTable(rows: Vec<AuditEntry>, filtered: bool) -> impl IntoView {
                 <tbody>
                     {rows.into_iter().map(|e| view! {
                         <tr data-testid="audit-row">
-                            <td class="nowrap">{format_utc(e.at)}</td>
-                            <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td>{format_utc(e.at)}</td>
+                            <td class="wrap">{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
                             <td><code>{e.action.as_str()}</code></td>
-                            <td>{e.target.clone().unwrap_or_default()}</td>
+                            <td class="wrap">{e.target.clone().unwrap_or_default()}</td>
                             <td>{e.workspace.clone().unwrap_or_default()}</td>
-                            <td><EntryDetails entry=e/></td>
+                            <td class="details"><EntryDetails entry=e/></td>
                         </tr>
                     }).collect_view()}
                 </tbody>
