@@ -44,24 +44,37 @@ pub fn Modal(
             let _ = opener.focus();
         }
     });
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+    // On the window, not the dialog: when the dialog's content changes (a form replaced by its
+    // results) the focused element goes and the focus falls to the page's body, from where
+    // Tab must still come back into the dialog, and Escape still close it.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| match ev.key().as_str() {
         "Escape" => {
             ev.prevent_default();
             on_escape.run(());
         }
         "Tab" => {
-            let Some(el) = dialog.get() else { return };
+            let Some(el) = dialog.get_untracked() else {
+                return;
+            };
             let items = focusables(&el);
             let (Some(first), Some(last)) = (items.first(), items.last()) else {
                 return;
             };
             let active = document().active_element();
+            let inside = active.as_ref().is_some_and(|a| el.contains(Some(a)));
             let is = |item: &web_sys::HtmlElement| {
                 active
                     .as_ref()
                     .is_some_and(|a| a == AsRef::<web_sys::Element>::as_ref(item))
             };
-            if ev.shift_key() && is(first) {
+            if !inside {
+                ev.prevent_default();
+                let _ = if ev.shift_key() {
+                    last.focus()
+                } else {
+                    first.focus()
+                };
+            } else if ev.shift_key() && is(first) {
                 ev.prevent_default();
                 let _ = last.focus();
             } else if !ev.shift_key() && is(last) {
@@ -70,11 +83,12 @@ pub fn Modal(
             }
         }
         _ => {}
-    };
+    });
+    on_cleanup(move || keys.remove());
     view! {
         <div class="dialog-backdrop">
             <div class="dialog card" role="dialog" aria-modal="true" aria-labelledby=labelled_by
-                node_ref=dialog on:keydown=on_keydown>
+                node_ref=dialog>
                 {children()}
             </div>
         </div>

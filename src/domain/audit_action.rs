@@ -49,6 +49,8 @@ pub enum AuditAction {
     /// The background sweep deleted entries older than `AUDIT_RETENTION_DAYS` (how many, and
     /// the cut-off, in the detail).
     AuditPurged,
+    /// The audit log or a members list was exported (which, with what filter, in the detail).
+    DataExported,
 }
 
 named_enum!(AuditAction, "audit action", {
@@ -89,6 +91,7 @@ named_enum!(AuditAction, "audit action", {
     ScimMappingAdded => "scim_mapping_added",
     ScimMappingRemoved => "scim_mapping_removed",
     AuditPurged => "audit_purged",
+    DataExported => "data_exported",
 });
 
 #[cfg(test)]

@@ -319,7 +319,16 @@ pub async fn export(
     format: Format,
 ) -> Result<axum::response::Response, AppError> {
     let scope = visible_scope(&caller).await?;
+    let query = filter.to_query();
     let filter = resolve(&caller, filter).await?;
+    // An export is a bulk read of what people did: it is itself on the record.
+    let mut ev = caller.audit(AuditAction::DataExported);
+    ev.detail = Some(
+        format!("audit.{} {query}", format.extension())
+            .trim_end()
+            .to_string(),
+    );
+    audit::record(&caller.state.db, &ev).await?;
     struct Cursor {
         before: Option<i64>,
         first: bool,

@@ -85,9 +85,11 @@ async fn with_deliveries(
     }
     let mails = outbox::latest_invitation_mails(db, &invited).await?;
     for row in rows.iter_mut().filter(|m| m.user_id.is_none()) {
+        // A mail older than the invitation belongs to an earlier one (cancelled, or sent
+        // before email was turned off): it says nothing of this one.
         row.delivery = mails
             .iter()
-            .find(|mail| mail.invite_email == row.email)
+            .find(|mail| mail.invite_email == row.email && mail.created_at >= row.at)
             .map(delivery);
     }
     Ok(rows)
@@ -209,18 +211,33 @@ pub async fn export(
         Some((access, rows, next)) => (Some(access), rows, next),
         None => (None, Vec::new(), None),
     };
-    caller.authorize_workspace(access, Action::ViewMembers)?;
+    let ws = caller.authorize_workspace(access, Action::ViewMembers)?;
+    let mut ev = caller.audit(AuditAction::DataExported);
+    ev.workspace_id = Some(ws.id.clone());
+    ev.detail = Some(format!(
+        "members.{} q={:?} status={:?}",
+        format.extension(),
+        request.search,
+        request.status
+    ));
+    crate::server::db::audit::record(&caller.state.db, &ev).await?;
     let now = now();
+    let caller = std::sync::Arc::new(caller);
     // (rows read but not yet sent, where the next batch starts, whether the header is out)
     let start = (Some(rows), next, true);
     let batches = futures::stream::try_unfold(start, move |(rows, next, first)| {
-        let read = read.clone();
+        let (read, caller) = (read.clone(), caller.clone());
         async move {
             let (rows, next) = match (rows, next) {
                 (Some(rows), next) => (rows, next),
                 (None, None) => return Ok(None),
+                // Each batch comes with the caller's roles as they are now: one who lost the
+                // right to view the members mid-export gets no further row.
                 (None, Some(after)) => match read(Some(after)).await? {
-                    Some((_, rows, next)) => (rows, next),
+                    Some((access, rows, next)) => {
+                        caller.authorize_workspace(Some(access), Action::ViewMembers)?;
+                        (rows, next)
+                    }
                     None => return Ok(None),
                 },
             };

@@ -397,6 +397,15 @@ async fn the_log_exports_as_csv_and_ndjson_with_the_filter_and_the_viewers_right
     );
     assert_eq!(&records[0][1], "2020-01-01T00:39:05Z");
     assert_eq!(&records[1][9], format!("row {}", n - 1));
+    // The export itself is on the record, with its filter.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'data_exported' AND detail = 'audit.csv action=workspace_renamed'",
+            &[]
+        )
+        .await,
+        1
+    );
 
     let ndjson = export(
         &app,

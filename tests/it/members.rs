@@ -355,6 +355,15 @@ async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app:
         }
     }
     assert_eq!(emails, paged);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'data_exported' AND workspace_id = $1",
+            &[ws]
+        )
+        .await,
+        1,
+        "the export is audited"
+    );
     let m7 = rows.iter().find(|r| &r[0] == "m0007@bulk.example").unwrap();
     assert_eq!(&m7[1], "'=HYPERLINK(\"http://x\")");
     assert_eq!(&m7[2], "active");
@@ -761,4 +770,61 @@ async fn concurrent_bulk_removals_never_leave_a_workspace_without_an_admin(app: 
         app.scalar("SELECT COUNT(*) FROM workspace_members WHERE workspace_id = $1 AND role = 'workspace_admin'", &[&ws]).await >= 1,
         "an admin is left"
     );
+}
+
+both_backends!(
+    a_pending_row_shows_only_its_own_invitations_email,
+    a_pending_row_shows_only_its_own_invitations_email
+);
+async fn a_pending_row_shows_only_its_own_invitations_email(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    let r = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "zoe@example.com"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let delivery = || async {
+        let r = app
+            .post(&admin, "/api/members/list", &[("workspace_id", ws)])
+            .await;
+        r.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "zoe@example.com")
+            .unwrap()["delivery"]
+            .clone()
+    };
+    // Email is off here: no mail, no delivery state.
+    assert!(delivery().await.is_null());
+    // A mail of an earlier invitation to the same address says nothing of this one.
+    let now = roster::server::db::now();
+    let insert = |id: &'static str, at: i64| {
+        let app = &app;
+        async move {
+            app.exec(
+                &format!(
+                    "INSERT INTO mail_outbox (id, to_address, subject, body_text, body_html, invite_email, created_at, next_attempt_at, sent_at) \
+                     VALUES ($1, 'zoe@example.com', 's', 't', 'h', 'zoe@example.com', {at}, {at}, {at})"
+                ),
+                &[id],
+            )
+            .await
+        }
+    };
+    insert("earlier", now - 86_400).await;
+    assert!(delivery().await.is_null());
+    insert("this-one", now + 5).await;
+    let shown = delivery().await;
+    assert_eq!(shown["state"], "sent", "{shown}");
+    assert_eq!(shown["at"], now + 5);
 }
