@@ -95,14 +95,7 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Option<Page>> {
-    let query = PageQuery {
-        workspace_id: workspace_id.as_str().to_string(),
-        viewer_id: viewer_id.to_string(),
-        search: search.to_string(),
-        status,
-        after: after.cloned(),
-        limit,
-    };
+    let query = PageQuery::new(workspace_id, viewer_id, search, status, after, limit);
     // The pending and expired filters depend on the clock, which a cached page would not see.
     if !matches!(status, StatusFilter::All | StatusFilter::Active) {
         return list_uncached(db, &query).await;
@@ -126,15 +119,11 @@ pub async fn list_batch(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Option<Page>> {
-    let query = PageQuery {
-        workspace_id: workspace_id.as_str().to_string(),
-        viewer_id: viewer_id.to_string(),
-        search: search.to_string(),
-        status,
-        after: after.cloned(),
-        limit,
-    };
-    list_uncached(db, &query).await
+    list_uncached(
+        db,
+        &PageQuery::new(workspace_id, viewer_id, search, status, after, limit),
+    )
+    .await
 }
 
 /// A page of the members list, with the workspace and the viewer's roles read with it.
@@ -149,6 +138,26 @@ pub struct PageQuery {
     status: StatusFilter,
     after: Option<Cursor>,
     limit: i64,
+}
+
+impl PageQuery {
+    fn new(
+        workspace_id: &WorkspaceId,
+        viewer_id: &str,
+        search: &str,
+        status: StatusFilter,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> PageQuery {
+        PageQuery {
+            workspace_id: workspace_id.as_str().to_string(),
+            viewer_id: viewer_id.to_string(),
+            search: search.to_string(),
+            status,
+            after: after.cloned(),
+            limit,
+        }
+    }
 }
 
 impl super::read_cache::CachedRead for PageQuery {
