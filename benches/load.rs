@@ -32,10 +32,73 @@ struct Line {
     connections: usize,
     requests: usize,
     errors: usize,
+    /// Requests per second (an export: rows per second).
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
     vs_healthz: f64,
+    /// What the columns do not say (an export's memory growth).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    note: String,
+    /// An export: the server's resident memory growth while it ran, MB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory_growth_mb: Option<f64>,
+}
+
+const EXPORT_RUNS: usize = 3;
+
+/// Downloads the members CSV of the largest workspace `EXPORT_RUNS` times, one after the other,
+/// sampling the server's resident memory every 5 ms: rows per second, the median and slowest
+/// download, and the largest growth over the memory before the download.
+async fn export_largest(base: &str, cookie: &str, ws: &str, pid: u32) -> Line {
+    let c = reqwest::Client::new();
+    let url = format!("{base}/api/members/export.csv?workspace_id={ws}");
+    let (mut times, mut rows, mut growth) = (Vec::new(), 0, 0.0_f64);
+    for _ in 0..EXPORT_RUNS {
+        let before = rss_mb(pid);
+        let peak = Arc::new(Mutex::new(before));
+        let sampler = {
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                loop {
+                    let r = rss_mb(pid);
+                    {
+                        let mut p = peak.lock().unwrap();
+                        *p = p.max(r);
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        };
+        let t = Instant::now();
+        let r = c.get(&url).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body = r.text().await.unwrap();
+        times.push(t.elapsed().as_secs_f64());
+        sampler.abort();
+        // The header line, then one line per row (no cell of the data set holds a new line).
+        rows = body.lines().count() - 1;
+        assert!(
+            rows >= BIG_MEMBERS + BIG_INVITES,
+            "every row exported: {rows}"
+        );
+        growth = growth.max(*peak.lock().unwrap() - before);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let median = times[times.len() / 2];
+    Line {
+        backend: String::new(),
+        scenario: format!("members export CSV ({rows} rows)"),
+        connections: 1,
+        requests: EXPORT_RUNS,
+        errors: 0,
+        rps: rows as f64 / median,
+        p50_ms: median * 1000.0,
+        p99_ms: times[times.len() - 1] * 1000.0,
+        vs_healthz: 0.0,
+        note: format!("memory +{growth:.1} MB"),
+        memory_growth_mb: Some(growth),
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -129,24 +192,33 @@ macro_rules! seed_with {
         let now = roster::server::db::now();
         let mut tx = p.begin().await.unwrap();
         for chunk in (0..USERS).collect::<Vec<_>>().chunks(1000) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO users (id, email, name, password_hash, created_at) ");
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO users (id, email, name, password_hash, created_at, last_sign_in_at) ");
             q.push_values(chunk, |mut b, i| {
+                // One in ten never signed in; the others spread over the last year.
+                let signed_in = (i % 10 != 0).then(|| now - ((*i as i64 * 7_919) % 31_536_000));
                 b.push_bind(format!("00000000-0000-4000-8000-{i:012}"))
                     .push_bind(format!("user{i:06}@bench.example"))
                     .push_bind(format!("User {i:06}"))
                     .push_bind($hash.clone())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(signed_in);
             });
             q.build().execute(&mut *tx).await.unwrap();
             let mut m = sqlx::QueryBuilder::new("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) ");
             m.push_values(chunk, |mut b, i| {
                 let ws = if *i < BIG_MEMBERS { 0 } else { 1 + (i % (WORKSPACES - 1)) };
+                // One in ten an editor, one in a hundred an admin; joined over three years.
+                let role = match i % 100 {
+                    1 => "workspace_admin",
+                    r if r % 10 == 0 => "workspace_editor",
+                    _ => "workspace_viewer",
+                };
                 b.push_bind($ws[ws].clone())
                     .push_bind(format!("00000000-0000-4000-8000-{i:012}"))
                     .push_bind(format!("user{i:06}@bench.example"))
-                    .push_bind("workspace_viewer")
+                    .push_bind(role)
                     .push_bind("manual")
-                    .push_bind(now);
+                    .push_bind(now - ((*i as i64 * 104_729) % 94_608_000));
             });
             m.build().execute(&mut *tx).await.unwrap();
         }
@@ -160,10 +232,13 @@ macro_rules! seed_with {
                     .push_bind(0_i32);
             });
             q.build().execute(&mut *tx).await.unwrap();
-            let mut w = sqlx::QueryBuilder::new("INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role) ");
+            let mut w = sqlx::QueryBuilder::new("INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, expires_at) ");
             w.push_values(chunk, |mut b, i| {
                 let ws = if *i < BIG_INVITES { 0 } else { 1 + (i % (WORKSPACES - 1)) };
-                b.push_bind(format!("invitee{i:06}@bench.example")).push_bind($ws[ws].clone()).push_bind("workspace_viewer");
+                b.push_bind(format!("invitee{i:06}@bench.example"))
+                    .push_bind($ws[ws].clone())
+                    .push_bind("workspace_viewer")
+                    .push_bind(now + 7 * 86_400);
             });
             w.build().execute(&mut *tx).await.unwrap();
         }
@@ -352,6 +427,8 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     };
 
     let mut lines = Vec::new();
+    // Lines measured otherwise than by `load` (appended after the others).
+    let mut exports = Vec::new();
     let mut record =
         |scenario: &str, conns: usize, r: (usize, usize, f64, f64, f64), base_rps: f64| {
             let line = Line {
@@ -364,6 +441,8 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
                 p50_ms: r.3,
                 p99_ms: r.4,
                 vs_healthz: if base_rps > 0.0 { r.2 / base_rps } else { 1.0 },
+                note: String::new(),
+                memory_growth_mb: None,
             };
             eprintln!(
                 "[{name}] {scenario}: {:.0} rps, p50 {:.1} ms, p99 {:.1} ms, {} errors",
@@ -389,29 +468,39 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
 
     // A cursor 10,000 rows into the largest workspace, as the `next` of page 200 would be.
     let deep = roster::server::db::members::Cursor {
-        key: "user009999@bench.example".into(),
+        sort: Default::default(),
+        key: roster::server::db::members::SortKey::Text("user009999@bench.example".into()),
         email: "user009999@bench.example".into(),
         kind: 0,
     }
     .encode();
-    let list = |after: String, q: &'static str| {
-        let (u, cookie, ws) = (url_of("/api/members/list"), cookie.clone(), ws.clone());
-        move |c: &reqwest::Client, _| {
-            c.post(&u).header("cookie", &cookie).form(&[
-                ("workspace_id", ws.as_str()),
-                ("after", after.as_str()),
-                ("q", q),
-            ])
-        }
-    };
+    let list_by =
+        |after: String, q: &'static str, extra: &'static [(&'static str, &'static str)]| {
+            let (u, cookie, ws) = (url_of("/api/members/list"), cookie.clone(), ws.clone());
+            move |c: &reqwest::Client, _| {
+                let mut form = vec![
+                    ("workspace_id", ws.as_str()),
+                    ("after", after.as_str()),
+                    ("q", q),
+                ];
+                form.extend_from_slice(extra);
+                c.post(&u).header("cookie", &cookie).form(&form)
+            }
+        };
+    let list = |after: String, q: &'static str| list_by(after, q, NO_FILTER);
+    const NO_FILTER: &[(&str, &str)] = &[];
+    const BY_SIGN_IN: &[(&str, &str)] = &[("sort", "-last_sign_in")];
+    const EDITORS: &[(&str, &str)] = &[("role", "workspace_editor"), ("status", "active")];
     // Each list scenario must return a full page, or its numbers would mean nothing.
-    for (after, q) in [
-        (String::new(), ""),
-        (deep.clone(), ""),
-        (String::new(), "User 0123"),
+    for (after, q, extra) in [
+        (String::new(), "", NO_FILTER),
+        (deep.clone(), "", NO_FILTER),
+        (String::new(), "User 0123", NO_FILTER),
+        (String::new(), "", BY_SIGN_IN),
+        (String::new(), "", EDITORS),
     ] {
         let c = reqwest::Client::new();
-        let page: Value = list(after, q)(&c, 0)
+        let page: Value = list_by(after, q, extra)(&c, 0)
             .send()
             .await
             .unwrap()
@@ -447,6 +536,33 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
             load(CONNECTIONS, list(String::new(), "User 0123")).await,
             base_rps,
         );
+    }
+    if wanted("members list, sorted by last sign-in") {
+        record(
+            "members list, sorted by last sign-in",
+            CONNECTIONS,
+            load(CONNECTIONS, list_by(String::new(), "", BY_SIGN_IN)).await,
+            base_rps,
+        );
+    }
+    if wanted("members list, filtered (active editors)") {
+        record(
+            "members list, filtered (active editors)",
+            CONNECTIONS,
+            load(CONNECTIONS, list_by(String::new(), "", EDITORS)).await,
+            base_rps,
+        );
+    }
+    if wanted("members export") {
+        let line = export_largest(&base, &cookie, &ws, server.pid).await;
+        eprintln!(
+            "[{name}] {}: {:.0} rows/s, {}",
+            line.scenario, line.rps, line.note
+        );
+        exports.push(Line {
+            backend: name.into(),
+            ..line
+        });
     }
     let (u, ck, w) = (url_of("/members"), cookie.clone(), ws.clone());
     if wanted("/members server-rendered") {
@@ -521,12 +637,41 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         );
         let _ = hashing.await;
     }
+    if wanted("bulk") {
+        // 500 members of the largest workspace, their role changed back and forth: every
+        // request changes every row (each through the single action and its audit row).
+        let rows: String = (1_000..1_500)
+            .map(|i| format!("00000000-0000-4000-8000-{i:012}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let (u, ck, w) = (url_of("/api/members/bulk"), cookie.clone(), ws.clone());
+        record(
+            "bulk change role, 500 rows",
+            1,
+            load(1, move |c, n| {
+                let role = if n % 2 == 0 {
+                    "workspace_editor"
+                } else {
+                    "workspace_viewer"
+                };
+                c.post(&u).header("cookie", &ck).form(&[
+                    ("workspace_id", w.as_str()),
+                    ("action", "set_role"),
+                    ("role", role),
+                    ("rows", rows.as_str()),
+                ])
+            })
+            .await,
+            base_rps,
+        );
+    }
     if wanted("SCIM") {
         provision(&base, &cookie, url, &mut record).await;
     }
     sampler.abort();
     let peak = *peak_rss.lock().unwrap();
     drop(server);
+    lines.extend(exports);
     (lines, peak, startup)
 }
 
@@ -753,8 +898,8 @@ async fn main() {
     );
     for l in &lines {
         println!(
-            "{:<10} {:<38} {:>9.0} {:>9.2} {:>9.2} {:>8.3} {:>7}",
-            l.backend, l.scenario, l.rps, l.p50_ms, l.p99_ms, l.vs_healthz, l.errors
+            "{:<10} {:<38} {:>9.0} {:>9.2} {:>9.2} {:>8.3} {:>7} {}",
+            l.backend, l.scenario, l.rps, l.p50_ms, l.p99_ms, l.vs_healthz, l.errors, l.note
         );
     }
 
@@ -767,6 +912,18 @@ async fn main() {
     let search = find(&lines, "sqlite", "members list, search by name");
     let ssr = find(&lines, "sqlite", "/members server-rendered");
     let busy = find(&lines, "sqlite", "members list, 50 sign-ins hashing");
+    let sorted = find(&lines, "sqlite", "members list, sorted by last sign-in");
+    let filtered = find(&lines, "sqlite", "members list, filtered (active editors)");
+    let exports: Vec<Line> = lines
+        .iter()
+        .filter(|l| l.scenario.starts_with("members export"))
+        .cloned()
+        .collect();
+    let slowest_export = exports.iter().map(|l| l.p99_ms).fold(0.0, f64::max);
+    let export_growth = exports
+        .iter()
+        .filter_map(|l| l.memory_growth_mb)
+        .fold(0.0, f64::max);
     let peak_rss = pg.map(|(r, _)| r.max(sqlite_rss)).unwrap_or(sqlite_rss);
     let budgets = vec![
         (
@@ -788,6 +945,26 @@ async fn main() {
             "search within 30% of page 1 (SQLite)",
             search.rps >= 0.7 * p1.rps,
             format!("{:.0}%", search.rps / p1.rps * 100.0),
+        ),
+        (
+            "sorted page (by last sign-in) within 30% of page 1 (SQLite)",
+            sorted.rps >= 0.7 * p1.rps,
+            format!("{:.0}%", sorted.rps / p1.rps * 100.0),
+        ),
+        (
+            "filtered page (active editors) within 30% of page 1 (SQLite)",
+            filtered.rps >= 0.7 * p1.rps,
+            format!("{:.0}%", filtered.rps / p1.rps * 100.0),
+        ),
+        (
+            "members export of the largest workspace (22,000 rows) < 2 s (each backend, slowest run)",
+            !exports.is_empty() && slowest_export < 2_000.0,
+            format!("{:.0} ms", slowest_export),
+        ),
+        (
+            "server memory grows < 20 MB during that export (each backend)",
+            !exports.is_empty() && export_growth < 20.0,
+            format!("+{export_growth:.1} MB"),
         ),
         (
             "/members server-rendered p99 < 30 ms (SQLite)",

@@ -95,15 +95,15 @@ test('the members page exports what its search and filter show', async ({ browse
   await page.reload();
   await hydrated(page);
   const link = page.getByTestId('members-export');
-  await expect(link).toHaveAttribute('href', `/api/members/export.csv?workspace_id=${ws}&q=&status=all`);
+  await expect(link).toHaveAttribute('href', `/api/members/export.csv?workspace_id=${ws}&q=&status=all&role=all&sort=email`);
   await page.getByTestId('member-search').fill('rita');
   await page.getByTestId('status-filter').selectOption('active');
-  await expect(link).toHaveAttribute('href', `/api/members/export.csv?workspace_id=${ws}&q=rita&status=active`);
+  await expect(link).toHaveAttribute('href', `/api/members/export.csv?workspace_id=${ws}&q=rita&status=active&role=all&sort=email`);
   const csv = await page.request.get((await link.getAttribute('href'))!);
   expect(csv.status()).toBe(200);
   expect(csv.headers()['content-disposition']).toMatch(/^attachment; filename="roster-members-\d{4}-\d{2}-\d{2}\.csv"$/);
   const lines = (await csv.text()).trim().split('\n');
-  expect(lines[0]).toBe('email,name,status,role,role_source,since,invited_by,invitation_expires,has_account');
+  expect(lines[0]).toBe('email,name,status,role,role_source,since,last_sign_in,invited_by,invitation_expires,has_account');
   expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['rita@export.example']);
   await context.close();
 });

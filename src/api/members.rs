@@ -8,14 +8,18 @@ use super::ApiError;
 use crate::model::members::MembersPage;
 use leptos::prelude::*;
 
-/// One page (50 rows) of a workspace's members and invitations in email order, filtered by
-/// `status` (`all`, `active`, `pending`, `expired`) and searched by the start of an email
-/// address or of a name. `after` is the `next` of the previous page.
+/// One page (50 rows) of a workspace's members and invitations, filtered by `status` (`all`,
+/// `active`, `deactivated`, `pending`, `expired`) and `role`, searched by the start of an
+/// email address or of a name, in the order `sort` (`email`, `name`, `role`, `status`,
+/// `joined`, `last_sign_in`; `-` first for descending). `after` is the `next` of the previous
+/// page in the same order.
 #[server(prefix = "/api", endpoint = "members/list", output = super::JsonResponse)]
 pub async fn list_members(
     workspace_id: String,
     q: Option<String>,
     status: Option<String>,
+    role: Option<String>,
+    sort: Option<String>,
     after: Option<String>,
 ) -> Result<MembersPage, ApiError> {
     use crate::model::members::ListMembersForm;
@@ -26,6 +30,8 @@ pub async fn list_members(
         workspace_id,
         q,
         status,
+        role,
+        sort,
         after,
     };
     let request = form.try_into().map_err(AppError::from)?;
@@ -66,7 +72,7 @@ pub async fn remove_member(workspace_id: String, user_id: String) -> Result<(), 
 /// Resend, Cancel, Change role or Remove over many rows in one request, each row through the
 /// single action (its permission check, caps and audit), answering a result per row. `rows`:
 /// user ids (set_role, remove) or emails (resend, cancel), separated by commas or new lines; or
-/// `all_matching` with the list's `q` and `status`. At most 1,000 rows. `dry_run` answers what
+/// `all_matching` with the list's `q`, `status` and `role`. At most 1,000 rows. `dry_run` answers what
 /// would happen and changes nothing.
 #[server(prefix = "/api", endpoint = "members/bulk", output = super::JsonResponse)]
 pub async fn bulk_members(
@@ -77,10 +83,11 @@ pub async fn bulk_members(
     all_matching: Option<bool>,
     q: Option<String>,
     status: Option<String>,
+    filter_role: Option<String>,
     dry_run: Option<bool>,
 ) -> Result<crate::model::members::BulkResult, ApiError> {
     use crate::domain::bulk::BulkAction;
-    use crate::domain::requests::{FieldErrors, StatusFilter, MAX_SEARCH_CHARS};
+    use crate::domain::requests::{FieldErrors, MemberFilter};
     use crate::server::auth::caller;
     use crate::server::bulk::{BulkRequest, Selection};
     use crate::server::AppError;
@@ -94,19 +101,14 @@ pub async fn bulk_members(
         }
     };
     let selection = if all_matching.unwrap_or(false) {
-        let search = q.unwrap_or_default().trim().to_string();
-        if search.chars().count() > MAX_SEARCH_CHARS {
-            errors.add(
-                "q",
-                format!("search with at most {MAX_SEARCH_CHARS} characters"),
-            );
-        }
-        errors
-            .check(
-                "status",
-                status.as_deref().unwrap_or("all").parse::<StatusFilter>(),
-            )
-            .map(|status| Selection::AllMatching { search, status })
+        let filter = MemberFilter::parse(
+            &mut errors,
+            q.as_deref(),
+            status.as_deref(),
+            filter_role.as_deref(),
+            None,
+        );
+        Some(Selection::AllMatching(filter))
     } else {
         Some(Selection::Rows(
             rows.unwrap_or_default()

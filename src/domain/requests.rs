@@ -97,12 +97,33 @@ pub struct AddUser {
 }
 
 /// Which rows the members list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StatusFilter {
+    #[default]
     All,
+    /// Members whose account is not deactivated.
     Active,
+    /// Members whose account is deactivated.
+    Deactivated,
     Pending,
     Expired,
+}
+
+impl StatusFilter {
+    /// Whether members (`true`) or invitations (`false`) can match, and which of them.
+    pub fn shows_members(self) -> bool {
+        matches!(
+            self,
+            StatusFilter::All | StatusFilter::Active | StatusFilter::Deactivated
+        )
+    }
+
+    pub fn shows_invitations(self) -> bool {
+        matches!(
+            self,
+            StatusFilter::All | StatusFilter::Pending | StatusFilter::Expired
+        )
+    }
 }
 
 impl std::str::FromStr for StatusFilter {
@@ -111,9 +132,132 @@ impl std::str::FromStr for StatusFilter {
         match s {
             "all" | "" => Ok(StatusFilter::All),
             "active" => Ok(StatusFilter::Active),
+            "deactivated" => Ok(StatusFilter::Deactivated),
             "pending" => Ok(StatusFilter::Pending),
             "expired" => Ok(StatusFilter::Expired),
-            _ => Err("choose all, active, pending or expired"),
+            _ => Err("choose all, active, deactivated, pending or expired"),
+        }
+    }
+}
+
+/// The column the members list is ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortField {
+    Email,
+    /// The name; invitations (which have none) by their email.
+    Name,
+    /// Admins, then editors, then viewers.
+    Role,
+    /// Active members, deactivated members, pending invitations, expired invitations.
+    Status,
+    /// When members joined; invitations (not joined yet) after every member.
+    Joined,
+    /// When members last signed in; invitations and those who never did count as never.
+    LastSignIn,
+}
+
+/// How the members list is ordered: a field, ascending or descending (written `-field`).
+/// Within equal values rows go by email, so every order is total and pages never repeat a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemberSort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for MemberSort {
+    fn default() -> Self {
+        MemberSort {
+            field: SortField::Email,
+            descending: false,
+        }
+    }
+}
+
+impl MemberSort {
+    pub const CHOICES: &'static str =
+        "choose email, name, role, status, joined or last_sign_in, with a leading - for descending";
+
+    pub fn as_string(self) -> String {
+        let field = match self.field {
+            SortField::Email => "email",
+            SortField::Name => "name",
+            SortField::Role => "role",
+            SortField::Status => "status",
+            SortField::Joined => "joined",
+            SortField::LastSignIn => "last_sign_in",
+        };
+        if self.descending {
+            format!("-{field}")
+        } else {
+            field.to_string()
+        }
+    }
+}
+
+impl std::str::FromStr for MemberSort {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (descending, field) = match s.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, s),
+        };
+        let field = match field {
+            "email" => SortField::Email,
+            "" if !descending => SortField::Email,
+            "name" => SortField::Name,
+            "role" => SortField::Role,
+            "status" => SortField::Status,
+            "joined" => SortField::Joined,
+            "last_sign_in" => SortField::LastSignIn,
+            _ => return Err(MemberSort::CHOICES),
+        };
+        Ok(MemberSort { field, descending })
+    }
+}
+
+/// Which rows of a workspace's list, and in which order: the page, the export and a bulk
+/// action's "all matching" read the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct MemberFilter {
+    /// The start of an email address or of a name, any case; empty for every row.
+    pub search: String,
+    pub status: StatusFilter,
+    pub role: Option<WorkspaceRole>,
+    pub sort: MemberSort,
+}
+
+impl MemberFilter {
+    /// Parses the list's query fields (`q`, `status`, `role`, `sort`), every invalid one into
+    /// `errors`.
+    pub fn parse(
+        errors: &mut FieldErrors,
+        q: Option<&str>,
+        status: Option<&str>,
+        role: Option<&str>,
+        sort: Option<&str>,
+    ) -> MemberFilter {
+        let search = q.unwrap_or_default().trim().to_string();
+        if search.chars().count() > MAX_SEARCH_CHARS {
+            errors.add(
+                "q",
+                format!("search with at most {MAX_SEARCH_CHARS} characters"),
+            );
+        }
+        let status = errors
+            .check("status", status.unwrap_or("all").parse::<StatusFilter>())
+            .unwrap_or_default();
+        let role = match role.map(str::trim).filter(|r| !r.is_empty() && *r != "all") {
+            None => None,
+            Some(role) => errors.check("role", workspace_role(role)),
+        };
+        let sort = errors
+            .check("sort", sort.unwrap_or("email").trim().parse::<MemberSort>())
+            .unwrap_or_default();
+        MemberFilter {
+            search,
+            status,
+            role,
+            sort,
         }
     }
 }
@@ -123,8 +267,7 @@ impl std::str::FromStr for StatusFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListMembers {
     pub workspace_id: WorkspaceId,
-    pub search: String,
-    pub status: StatusFilter,
+    pub filter: MemberFilter,
     pub after: Option<String>,
 }
 
@@ -138,6 +281,60 @@ pub struct Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_members_order_is_a_field_with_an_optional_minus_for_descending() {
+        for (raw, field, descending) in [
+            ("email", SortField::Email, false),
+            ("", SortField::Email, false),
+            ("-email", SortField::Email, true),
+            ("name", SortField::Name, false),
+            ("-role", SortField::Role, true),
+            ("status", SortField::Status, false),
+            ("-joined", SortField::Joined, true),
+            ("last_sign_in", SortField::LastSignIn, false),
+        ] {
+            let sort: MemberSort = raw.parse().unwrap();
+            assert_eq!((sort.field, sort.descending), (field, descending), "{raw}");
+            if !raw.is_empty() {
+                assert_eq!(sort.as_string(), raw, "written back as read");
+            }
+        }
+        for bad in ["-", "--email", "Email", "salary", "email "] {
+            assert!(bad.parse::<MemberSort>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_members_filter_reports_every_bad_field_at_once() {
+        let mut errors = FieldErrors::default();
+        let filter = MemberFilter::parse(
+            &mut errors,
+            Some("  ada "),
+            Some("deactivated"),
+            Some("workspace_editor"),
+            Some("-last_sign_in"),
+        );
+        assert!(errors.is_empty());
+        assert_eq!(filter.search, "ada");
+        assert_eq!(filter.status, StatusFilter::Deactivated);
+        assert_eq!(filter.role, Some(WorkspaceRole::WorkspaceEditor));
+        assert_eq!(filter.sort.field, SortField::LastSignIn);
+        let mut errors = FieldErrors::default();
+        let filter = MemberFilter::parse(&mut errors, None, None, Some("all"), None);
+        assert!(errors.is_empty());
+        assert_eq!(filter, MemberFilter::default());
+        let mut errors = FieldErrors::default();
+        MemberFilter::parse(
+            &mut errors,
+            Some(&"a".repeat(MAX_SEARCH_CHARS + 1)),
+            Some("gone"),
+            Some("owner"),
+            Some("salary"),
+        );
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["q", "role", "sort", "status"]);
+    }
 
     #[test]
     fn a_providers_name_is_kept_to_one_storable_line() {

@@ -1,6 +1,5 @@
 //! The members page: a list of members and invitations, and the forms that change them.
 
-pub use crate::domain::requests::MAX_SEARCH_CHARS;
 pub use crate::domain::MemberStatus;
 use crate::domain::{RoleSource, WorkspaceRole};
 use serde::{Deserialize, Serialize};
@@ -23,6 +22,9 @@ pub struct MemberDto {
     pub expires_at: Option<i64>,
     /// Invitations: the email already belongs to an account (its owner accepts while signed in).
     pub has_account: bool,
+    /// Members: when they last signed in (never: none).
+    #[serde(default)]
+    pub last_sign_in_at: Option<i64>,
     /// Invitations: what became of the latest email that carried it (none when email is off,
     /// or the invitation was never emailed).
     #[serde(default)]
@@ -56,6 +58,32 @@ pub struct MembersPage {
     /// The workspace's active members and invitations (pending or expired), whatever the filter.
     pub member_count: i64,
     pub invite_count: i64,
+    /// The workspace's rows by status, whatever the filter.
+    #[serde(default)]
+    pub counts: StatusCounts,
+}
+
+/// How many rows of a workspace have each status (members: active or deactivated;
+/// invitations: pending or expired).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub active: i64,
+    pub deactivated: i64,
+    pub pending: i64,
+    pub expired: i64,
+}
+
+impl StatusCounts {
+    /// The count shown beside a status filter (`all` is every row).
+    pub fn of(&self, status: &str) -> i64 {
+        match status {
+            "active" => self.active,
+            "deactivated" => self.deactivated,
+            "pending" => self.pending,
+            "expired" => self.expired,
+            _ => self.active + self.deactivated + self.pending + self.expired,
+        }
+    }
 }
 
 /// The members-list query as submitted (a form, or the export's query string).
@@ -64,6 +92,11 @@ pub struct ListMembersForm {
     pub workspace_id: String,
     pub q: Option<String>,
     pub status: Option<String>,
+    /// `workspace_admin`, `workspace_editor`, `workspace_viewer`, or empty/`all`.
+    pub role: Option<String>,
+    /// `email` (the default), `name`, `role`, `status`, `joined`, `last_sign_in`; `-` first
+    /// for descending.
+    pub sort: Option<String>,
     pub after: Option<String>,
 }
 
@@ -71,31 +104,23 @@ impl TryFrom<ListMembersForm> for crate::domain::requests::ListMembers {
     type Error = crate::domain::requests::FieldErrors;
 
     fn try_from(form: ListMembersForm) -> Result<Self, Self::Error> {
-        use crate::domain::requests::{FieldErrors, StatusFilter};
+        use crate::domain::requests::{FieldErrors, MemberFilter};
         let mut errors = FieldErrors::default();
-        let search = form.q.unwrap_or_default().trim().to_string();
-        if search.chars().count() > MAX_SEARCH_CHARS {
-            errors.add(
-                "q",
-                format!("search with at most {MAX_SEARCH_CHARS} characters"),
-            );
-        }
-        let status = errors.check(
-            "status",
-            form.status
-                .as_deref()
-                .unwrap_or("all")
-                .parse::<StatusFilter>(),
+        let filter = MemberFilter::parse(
+            &mut errors,
+            form.q.as_deref(),
+            form.status.as_deref(),
+            form.role.as_deref(),
+            form.sort.as_deref(),
         );
-        match status {
-            Some(status) if errors.is_empty() => Ok(crate::domain::requests::ListMembers {
-                workspace_id: form.workspace_id.into(),
-                search,
-                status,
-                after: form.after.filter(|a| !a.is_empty()),
-            }),
-            _ => Err(errors),
+        if !errors.is_empty() {
+            return Err(errors);
         }
+        Ok(crate::domain::requests::ListMembers {
+            workspace_id: form.workspace_id.into(),
+            filter,
+            after: form.after.filter(|a| !a.is_empty()),
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use crate::domain::{
     can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target, WorkspaceRole,
 };
 use crate::model::auth::{SessionUser, WorkspaceDto};
-use crate::model::members::{BulkResult, Delivery, MemberDto, MemberStatus};
+use crate::model::members::{BulkResult, Delivery, MemberDto, MemberStatus, StatusCounts};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -110,6 +110,7 @@ fn WorkspaceMembers(
         change: can(&actor, Action::ChangeRole, target),
         remove: can(&actor, Action::RemoveMember, target),
         manage_invites: can(&actor, Action::ManageInvitation, target),
+        sign_ins: can(&actor, Action::ViewAudit, target),
     };
     let may_add = can(&actor, Action::AddUser, target);
     let may_invite = can(&actor, Action::Invite, target);
@@ -138,6 +139,8 @@ fn WorkspaceMembers(
 
     let q = RwSignal::new(String::new());
     let status = RwSignal::new("all".to_string());
+    let role = RwSignal::new("all".to_string());
+    let sort = RwSignal::new("email".to_string());
     // The `after` cursor of every page visited so far: the last is the page shown; Previous
     // pops it (keyset pages can only be walked forward on the server).
     let pages = RwSignal::new(vec![None::<String>]);
@@ -147,14 +150,35 @@ fn WorkspaceMembers(
         move || {
             (
                 ws_id.clone(),
-                q.get(),
-                status.get(),
+                (q.get(), status.get(), role.get(), sort.get()),
                 pages.with(|p| p.last().cloned().flatten()),
                 reload.get(),
             )
         },
-        |(ws, q, status, after, _)| list_members(ws, Some(q), Some(status), after),
+        |(ws, (q, status, role, sort), after, _)| {
+            list_members(ws, Some(q), Some(status), Some(role), Some(sort), after)
+        },
     );
+    // The counts per status of the last page read, for the status filter's options.
+    let counts = RwSignal::new(None::<StatusCounts>);
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = members.get() {
+            counts.set(Some(p.counts));
+        }
+    });
+    let status_option = move |value: &'static str, label: &'static str| {
+        view! {
+            <option value=value>{move || match counts.get() {
+                Some(c) => format!("{label} ({})", c.of(value)),
+                None => label.to_string(),
+            }}</option>
+        }
+    };
+    // A new filter or order starts again from the first page.
+    let refilter = move |signal: RwSignal<String>, value: String| {
+        signal.set(value);
+        pages.set(vec![None]);
+    };
 
     let selected = RwSignal::new(Vec::<String>::new());
     let all_matching = RwSignal::new(false);
@@ -230,6 +254,8 @@ fn WorkspaceMembers(
             ("workspace_id", ws_for_export.as_str()),
             ("q", q.get().trim()),
             ("status", status.get().as_str()),
+            ("role", role.get().as_str()),
+            ("sort", sort.get().as_str()),
         ])
         .unwrap_or_default();
         format!("/api/members/export.csv?{query}")
@@ -246,11 +272,30 @@ fn WorkspaceMembers(
             />
             <label class="inline">
                 <span class="sr-only">"Status"</span>
-                <select data-testid="status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); pages.set(vec![None]); }>
-                    <option value="all">"Everyone"</option>
-                    <option value="active">"Active"</option>
-                    <option value="pending">"Pending invitations"</option>
-                    <option value="expired">"Expired invitations"</option>
+                <select data-testid="status-filter" on:change=move |ev| refilter(status, event_target_value(&ev))>
+                    {status_option("all", "Everyone")}
+                    {status_option("active", "Active")}
+                    {status_option("deactivated", "Deactivated")}
+                    {status_option("pending", "Pending invitations")}
+                    {status_option("expired", "Expired invitations")}
+                </select>
+            </label>
+            <label class="inline">
+                <span class="sr-only">"Role"</span>
+                <select data-testid="role-filter" on:change=move |ev| refilter(role, event_target_value(&ev))>
+                    <option value="all">"Any role"</option>
+                    <option value="workspace_admin">"Admins"</option>
+                    <option value="workspace_editor">"Editors"</option>
+                    <option value="workspace_viewer">"Viewers"</option>
+                </select>
+            </label>
+            <label class="inline">
+                <span class="sr-only">"Order"</span>
+                <select data-testid="sort" on:change=move |ev| refilter(sort, event_target_value(&ev))>
+                    {SORTS.iter()
+                        .filter(|(value, _)| may.sign_ins || !value.ends_with("last_sign_in"))
+                        .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                        .collect_view()}
                 </select>
             </label>
             <div class="row">
@@ -263,7 +308,7 @@ fn WorkspaceMembers(
                 <a class="button secondary" data-testid="members-export" download href=export_href>"Export CSV"</a>
             </div>
         </div>
-        <BulkBar ws_id=ws.id.clone() selected all_matching q status note=bulk_note reload
+        <BulkBar ws_id=ws.id.clone() selected all_matching q status role_filter=role note=bulk_note reload
             members=may.remove invitations=may.manage_invites/>
         <Show when=move || may_invite && !email_enabled>
             <p class="notice">"Email is off on this Roster: after inviting, use “Copy link” on the pending row and send the link yourself."</p>
@@ -329,7 +374,7 @@ fn WorkspaceMembers(
                     <button class="button secondary" on:click=move |_| pages.set(vec![None])>"Back to the first page"</button>
                 }.into_any(),
                 Ok(p) if p.members.is_empty() => view! {
-                    <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
+                    <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" && role.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
                 }.into_any(),
                 Ok(p) => {
                     let current = pages.with_untracked(|p| p.len());
@@ -361,7 +406,13 @@ fn WorkspaceMembers(
                                                 });
                                             }/>
                                     }
-                                }</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Since"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                                }</th>
+                                    {[("Name", "name"), ("Email", "email"), ("Role", "role"), ("Status", "status"), ("Since", "joined"), ("Last sign-in", "last_sign_in")]
+                                        .into_iter()
+                                        .filter(|(_, field)| may.sign_ins || *field != "last_sign_in")
+                                        .map(|(title, field)| view! { <th aria-sort=move || aria_sort(&sort.get(), field)>{title}</th> })
+                                        .collect_view()}
+                                    <th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {p.members.into_iter().map(|m| view! {
                                         <MemberRow m ws_id=ws_for_rows.get_value() may actions/>
@@ -383,6 +434,31 @@ fn WorkspaceMembers(
     }
 }
 
+/// The orders the list offers (the API's `sort` values).
+const SORTS: &[(&str, &str)] = &[
+    ("email", "Email, A to Z"),
+    ("-email", "Email, Z to A"),
+    ("name", "Name, A to Z"),
+    ("-name", "Name, Z to A"),
+    ("role", "Role, admins first"),
+    ("-role", "Role, viewers first"),
+    ("status", "Status, active first"),
+    ("-status", "Status, expired first"),
+    ("-joined", "Joined, newest first"),
+    ("joined", "Joined, oldest first"),
+    ("-last_sign_in", "Last sign-in, most recent first"),
+    ("last_sign_in", "Last sign-in, longest ago first"),
+];
+
+/// The `aria-sort` of a column header under the list's current `sort`.
+fn aria_sort(sort: &str, field: &str) -> Option<&'static str> {
+    match sort.strip_prefix('-') {
+        Some(f) if f == field => Some("descending"),
+        None if sort == field => Some("ascending"),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Permissions {
     /// Platform admins: erase an account.
@@ -390,6 +466,8 @@ struct Permissions {
     change: bool,
     remove: bool,
     manage_invites: bool,
+    /// When members last signed in (shown to those who may read the audit log).
+    sign_ins: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -485,6 +563,9 @@ fn ActiveRow(
                 view! { <span class="badge ok">"Active"</span> }.into_any()
             }}</td>
             <td class="nowrap" data-label="Since">{format_date(m.at)}</td>
+            {may.sign_ins.then(|| view! {
+                <td class="nowrap" data-label="Last sign-in">{m.last_sign_in_at.map(format_date).unwrap_or_else(|| "never".into())}</td>
+            })}
             <td class="actions">
                 // Permissions are fixed for the page: plain conditionals instead of reactive
                 // `Show`s keep 50 rows cheap to render on the server. Whether the caller
@@ -566,6 +647,7 @@ fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions)
                 {m.delivery.clone().map(|d| view! { <DeliveryNote delivery=d/> })}
             </td>
             <td class="nowrap" data-label="Invited">{format_date(m.at)}</td>
+            {may.sign_ins.then(|| view! { <td class="muted" data-label="Last sign-in">"—"</td> })}
             <td class="actions">
                 {may.manage_invites.then(move || {
                         let (ws1, ws2, ws3) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
@@ -629,6 +711,7 @@ fn BulkBar(
     all_matching: RwSignal<bool>,
     q: RwSignal<String>,
     status: RwSignal<String>,
+    role_filter: RwSignal<String>,
     note: RwSignal<Option<String>>,
     reload: RwSignal<u32>,
     members: bool,
@@ -651,7 +734,12 @@ fn BulkBar(
             }));
             return;
         }
-        let (ws, q, st) = (ws_id.clone(), q.get_untracked(), status.get_untracked());
+        let (ws, q, st, filter_role) = (
+            ws_id.clone(),
+            q.get_untracked(),
+            status.get_untracked(),
+            role_filter.get_untracked(),
+        );
         leptos::task::spawn_local(async move {
             let call = |dry_run: bool| {
                 bulk_members(
@@ -662,6 +750,7 @@ fn BulkBar(
                     Some(all),
                     Some(q.clone()),
                     Some(st.clone()),
+                    Some(filter_role.clone()),
                     Some(dry_run),
                 )
             };

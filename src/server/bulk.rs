@@ -4,7 +4,7 @@
 //! would happen, from the current state, and changes nothing: the confirmation shows it.
 
 use crate::domain::bulk::{plan_invitations, plan_members, BulkAction, RowOutcome, MAX_BULK_ROWS};
-use crate::domain::requests::{Membership, StatusFilter};
+use crate::domain::requests::{MemberFilter, Membership};
 use crate::domain::scopes::Scope;
 use crate::domain::{Action, Email, WorkspaceId};
 use crate::model::members::{BulkResult, BulkRowResult};
@@ -16,10 +16,7 @@ use crate::server::AppError;
 /// Which rows: those named, or every one the list shows for a search and status filter.
 pub enum Selection {
     Rows(Vec<String>),
-    AllMatching {
-        search: String,
-        status: StatusFilter,
-    },
+    AllMatching(MemberFilter),
 }
 
 pub struct BulkRequest {
@@ -132,16 +129,17 @@ async fn selected_rows(
             }
             unique
         }
-        Selection::AllMatching { search, status } => {
+        Selection::AllMatching(filter) => {
             let mut rows = Vec::new();
             let mut after = None;
             loop {
-                let Some((_, batch, next)) = members::list_batch(
+                let Some(members::Page {
+                    rows: batch, next, ..
+                }) = members::list_batch(
                     &caller.state.db,
                     workspace_id,
                     &caller.user.id,
-                    &search,
-                    status,
+                    &filter,
                     after.as_ref(),
                     export::BATCH,
                 )

@@ -2,7 +2,7 @@
 
 use crate::domain::requests::{FieldErrors, ListMembers, Membership, Parsed};
 use crate::domain::{Action, AuditAction, MemberStatus, RoleSource, WorkspaceRole};
-use crate::model::members::{Delivery, MemberDto, MembersPage, PAGE_SIZE};
+use crate::model::members::{Delivery, MemberDto, MembersPage, StatusCounts, PAGE_SIZE};
 use crate::server::auth::Caller;
 use crate::server::db::members::{self, Cursor, MembershipChange};
 use crate::server::db::now;
@@ -15,7 +15,7 @@ use crate::server::AppError;
 pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, AppError> {
     let after = match request.after.as_deref() {
         None => None,
-        Some(a) => Some(Cursor::decode(a).ok_or_else(|| {
+        Some(a) => Some(Cursor::decode(a, request.filter.sort).ok_or_else(|| {
             AppError::from(FieldErrors::one(
                 "after",
                 "this page link is not valid; go back to the first page",
@@ -26,17 +26,27 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
         &caller.state.db,
         &request.workspace_id,
         &caller.user.id,
-        &request.search,
-        request.status,
+        &request.filter,
         after.as_ref(),
         PAGE_SIZE,
     )
     .await?;
-    let (access, rows, next) = match found {
-        Some((access, rows, next)) => (Some(access), rows, next),
-        None => (None, Vec::new(), None),
+    let (access, page) = match found {
+        Some(page) => (Some(page.access.clone()), Some(page)),
+        None => (None, None),
     };
     let ws = caller.authorize_workspace(access, Action::ViewMembers)?;
+    let sees_sign_ins = sees_sign_ins(caller, page.as_ref().map(|p| &p.access), &request)?;
+    let Some(members::Page {
+        rows,
+        next,
+        deactivated,
+        expired,
+        ..
+    }) = page
+    else {
+        return Err(AppError::NotFound("no such workspace"));
+    };
     let now = now();
     let members = rows
         .into_iter()
@@ -56,6 +66,7 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
             invited_by: r.invited_by,
             expires_at: r.expires_at,
             has_account: r.has_account != 0,
+            last_sign_in_at: r.last_sign_in_at.filter(|_| sees_sign_ins),
             delivery: None,
         })
         .collect();
@@ -65,7 +76,31 @@ pub async fn list(caller: &Caller, request: ListMembers) -> Result<MembersPage, 
         next: next.as_ref().map(Cursor::encode),
         member_count: ws.member_count,
         invite_count: ws.invite_count,
+        counts: StatusCounts {
+            active: ws.member_count - deactivated,
+            deactivated,
+            pending: ws.invite_count - expired,
+            expired,
+        },
     })
+}
+
+/// Whether the caller sees when members last signed in: those who may read the workspace's
+/// audit log (its admins, the organization's, platform operators), which records every
+/// sign-in anyway. Ordering by it is refused to the others (403), as the order would tell.
+fn sees_sign_ins(
+    caller: &Caller,
+    access: Option<&crate::server::db::workspaces::WorkspaceAccess>,
+    request: &ListMembers,
+) -> Result<bool, AppError> {
+    use crate::domain::requests::SortField;
+    let sees = access.is_some_and(|a| caller.may_in_workspace(a, Action::ViewAudit));
+    if !sees && request.filter.sort.field == SortField::LastSignIn {
+        return Err(AppError::Forbidden(
+            "only those who may read this workspace's audit log order it by last sign-in",
+        ));
+    }
+    Ok(sees)
 }
 
 /// Sets each invitation row's [`Delivery`] from its latest email (one query for the page,
@@ -122,13 +157,14 @@ struct MemberExport {
     role_source: &'static str,
     /// Joined (members) or invited (invitations).
     since: String,
+    last_sign_in: Option<String>,
     invited_by: Option<String>,
     invitation_expires: Option<String>,
     has_account: bool,
 }
 
 impl MemberExport {
-    fn new(r: members::MemberRow, now: i64) -> MemberExport {
+    fn new(r: members::MemberRow, now: i64, sees_sign_ins: bool) -> MemberExport {
         use crate::domain::time::format_rfc3339;
         MemberExport {
             status: MemberStatus::derive(
@@ -140,6 +176,10 @@ impl MemberExport {
             role: r.role.as_str(),
             role_source: r.role_source.as_str(),
             since: format_rfc3339(r.at),
+            last_sign_in: r
+                .last_sign_in_at
+                .filter(|_| sees_sign_ins)
+                .map(format_rfc3339),
             invited_by: r.invited_by,
             invitation_expires: r.expires_at.map(format_rfc3339),
             has_account: r.has_account != 0,
@@ -157,6 +197,7 @@ impl Exported for MemberExport {
         "role",
         "role_source",
         "since",
+        "last_sign_in",
         "invited_by",
         "invitation_expires",
         "has_account",
@@ -184,21 +225,20 @@ pub async fn export(
             request.workspace_id.clone(),
             caller.user.id.clone(),
         );
-        let (search, status) = (request.search.clone(), request.status);
+        let filter = request.filter.clone();
         move |after: Option<Cursor>| {
-            let (db, workspace_id, viewer_id, search) = (
+            let (db, workspace_id, viewer_id, filter) = (
                 db.clone(),
                 workspace_id.clone(),
                 viewer_id.clone(),
-                search.clone(),
+                filter.clone(),
             );
             async move {
                 let page = members::list_batch(
                     &db,
                     &workspace_id,
                     &viewer_id,
-                    &search,
-                    status,
+                    &filter,
                     after.as_ref(),
                     export::BATCH,
                 )
@@ -208,17 +248,21 @@ pub async fn export(
         }
     };
     let (access, rows, next) = match read(None).await? {
-        Some((access, rows, next)) => (Some(access), rows, next),
+        Some(page) => (Some(page.access), page.rows, page.next),
         None => (None, Vec::new(), None),
     };
-    let ws = caller.authorize_workspace(access, Action::ViewMembers)?;
+    let ws = caller.authorize_workspace(access.clone(), Action::ViewMembers)?;
+    let sees_sign_ins = sees_sign_ins(&caller, access.as_ref(), &request)?;
     let mut ev = caller.audit(AuditAction::DataExported);
     ev.workspace_id = Some(ws.id.clone());
+    let filter = &request.filter;
     ev.detail = Some(format!(
-        "members.{} q={:?} status={:?}",
+        "members.{} q={:?} status={:?} role={} sort={}",
         format.extension(),
-        request.search,
-        request.status
+        filter.search,
+        filter.status,
+        filter.role.map_or("all", |r| r.as_str()),
+        filter.sort.as_string()
     ));
     crate::server::db::audit::record(&caller.state.db, &ev).await?;
     let now = now();
@@ -234,16 +278,16 @@ pub async fn export(
                 // Each batch comes with the caller's roles as they are now: one who lost the
                 // right to view the members mid-export gets no further row.
                 (None, Some(after)) => match read(Some(after)).await? {
-                    Some((access, rows, next)) => {
-                        caller.authorize_workspace(Some(access), Action::ViewMembers)?;
-                        (rows, next)
+                    Some(page) => {
+                        caller.authorize_workspace(Some(page.access), Action::ViewMembers)?;
+                        (page.rows, page.next)
                     }
                     None => return Ok(None),
                 },
             };
             let rows = rows
                 .into_iter()
-                .map(|r| MemberExport::new(r, now))
+                .map(|r| MemberExport::new(r, now, sees_sign_ins))
                 .collect();
             Ok(Some((
                 export::encode(format, rows, first)?,

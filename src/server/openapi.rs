@@ -75,14 +75,26 @@ const AUDIT_FILTER: [Field; 7] = [
 ];
 
 /// What `members/list` and the members export narrow the list to.
-const MEMBERS_FILTER: [Field; 3] = [
+const MEMBERS_FILTER: [Field; 5] = [
     WS,
     ("q", Text, false, "the start of an email or a name"),
     (
         "status",
         Text,
         false,
-        "all (default), active, pending, expired",
+        "all (default), active, deactivated, pending, expired",
+    ),
+    (
+        "role",
+        Text,
+        false,
+        "all (default), workspace_admin, workspace_editor, workspace_viewer",
+    ),
+    (
+        "sort",
+        Text,
+        false,
+        "email (default), name, role, status, joined, last_sign_in; a leading - for descending",
     ),
 ];
 
@@ -132,8 +144,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { path: "auth/sessions", summary: "One's live sessions", who: "signed in", fields: &[], ok: (200, "id, browser, ip, signed_in_at, last_seen_at, method, current"), errors: &[], public: false },
     Endpoint { path: "auth/end_session", summary: "End one of one's sessions", who: "signed in", fields: &[("session_id", Text, true, "an `id` from `auth/sessions`")], ok: (200, "null"), errors: &[(404, "not one of the caller's sessions")], public: false },
     Endpoint { path: "auth/end_other_sessions", summary: "End every other session of one's own", who: "signed in", fields: &[], ok: (200, "how many ended"), errors: &[], public: false },
-    Endpoint { path: "members/list", summary: "A page of a workspace's members and invitations", who: "members of the workspace, its admins, platform operators", fields: &[MEMBERS_FILTER[0], MEMBERS_FILTER[1], MEMBERS_FILTER[2], ("after", Text, false, "the `next` of the previous page")], ok: (200, "{members, next, member_count, invite_count}"), errors: &[(404, "no such workspace")], public: false },
-    Endpoint { path: "members/bulk", summary: "Resend, Cancel, Change role or Remove over many rows, a result per row", who: "as the single action: workspace admins (invitations: those who may manage them)", fields: &[WS, ("action", Text, true, "resend, cancel, set_role or remove"), ("role", Text, false, "set_role: workspace_admin, workspace_editor, workspace_viewer"), ("rows", Text, false, "user ids (set_role, remove) or emails (resend, cancel), comma- or line-separated; at most 1,000"), ("all_matching", Boolean, false, "every row members/list shows for `q` and `status` instead of `rows`"), MEMBERS_FILTER[1], MEMBERS_FILTER[2], ("dry_run", Boolean, false, "answer what would happen, change nothing")], ok: (200, "{dry_run, rows: [{row, email, result: done|skipped, code, reason}], done, skipped}"), errors: &[(404, "no such workspace")], public: false },
+    Endpoint { path: "members/list", summary: "A page of a workspace's members and invitations", who: "members of the workspace, its admins, platform operators", fields: &[MEMBERS_FILTER[0], MEMBERS_FILTER[1], MEMBERS_FILTER[2], MEMBERS_FILTER[3], MEMBERS_FILTER[4], ("after", Text, false, "the `next` of the previous page, in the same order")], ok: (200, "{members, next, member_count, invite_count, counts: {active, deactivated, pending, expired}}"), errors: &[(404, "no such workspace")], public: false },
+    Endpoint { path: "members/bulk", summary: "Resend, Cancel, Change role or Remove over many rows, a result per row", who: "as the single action: workspace admins (invitations: those who may manage them)", fields: &[WS, ("action", Text, true, "resend, cancel, set_role or remove"), ("role", Text, false, "set_role: workspace_admin, workspace_editor, workspace_viewer"), ("rows", Text, false, "user ids (set_role, remove) or emails (resend, cancel), comma- or line-separated; at most 1,000"), ("all_matching", Boolean, false, "every row members/list shows for `q`, `status` and `filter_role` instead of `rows`"), MEMBERS_FILTER[1], MEMBERS_FILTER[2], ("filter_role", Text, false, "with all_matching: the list's role filter"), ("dry_run", Boolean, false, "answer what would happen, change nothing")], ok: (200, "{dry_run, rows: [{row, email, result: done|skipped, code, reason}], done, skipped}"), errors: &[(404, "no such workspace")], public: false },
     Endpoint { path: "members/set_role", summary: "Change a member's workspace role", who: "workspace admins", fields: &[WS, USER, ("role", Text, true, "workspace_admin, workspace_editor, workspace_viewer")], ok: (200, "null"), errors: &[(404, "not a member"), (409, "`last_admin`")], public: false },
     Endpoint { path: "members/remove", summary: "Remove a member from a workspace", who: "workspace admins", fields: &[WS, USER], ok: (200, "null"), errors: &[(404, "not a member"), (409, "`last_admin`")], public: false },
     Endpoint { path: "admin/users", summary: "Add User: an account with a password", who: "workspace admins", fields: &[("email", Text, true, ""), ("name", Text, false, ""), ("password", Text, false, "empty: 20 generated characters, answered once"), WS, ("role", Text, true, "a workspace role"), ("must_change_password", Boolean, false, "default true")], ok: (201, "the user (+ `generated_password` once)"), errors: &[(404, "no such workspace"), (409, "`email_taken`")], public: false },

@@ -525,7 +525,7 @@ async fn members_list_unites_members_and_invitations(app: TestApp) {
     assert_eq!(bogus.status, 400);
     assert_eq!(
         bogus.body["fields"]["status"],
-        "choose all, active, pending or expired"
+        "choose all, active, deactivated, pending or expired"
     );
 
     // Cancelling an invitation updates the workspace's count.

@@ -317,6 +317,7 @@ async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app:
             "role",
             "role_source",
             "since",
+            "last_sign_in",
             "invited_by",
             "invitation_expires",
             "has_account"
@@ -369,10 +370,10 @@ async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app:
     assert_eq!(&m7[2], "active");
     let zed = rows.iter().find(|r| &r[0] == "zed@example.com").unwrap();
     assert_eq!(
-        (&zed[2], &zed[3], &zed[8]),
-        ("pending", "workspace_editor", "false")
+        (&zed[2], &zed[3], &zed[6], &zed[9]),
+        ("pending", "workspace_editor", "", "false")
     );
-    assert!(!zed[7].is_empty(), "an invitation's expiry");
+    assert!(!zed[8].is_empty(), "an invitation's expiry");
 
     // The page's filters: pending only; a search.
     let (_, pending) = get(format!("workspace_id={ws}&status=pending")).await;
@@ -827,4 +828,405 @@ async fn a_pending_row_shows_only_its_own_invitations_email(app: TestApp) {
     let shown = delivery().await;
     assert_eq!(shown["state"], "sent", "{shown}");
     assert_eq!(shown["at"], now + 5);
+}
+
+/// Every row of the list in the order `sort` (with the filter fields `extra`), walked page by
+/// page through the `next` cursors, and the counts of the first page.
+async fn walk(
+    app: &TestApp,
+    c: &reqwest::Client,
+    ws: &str,
+    sort: &str,
+    extra: &[(&str, &str)],
+) -> (Vec<String>, serde_json::Value) {
+    let mut emails = Vec::new();
+    let mut after = String::new();
+    let mut counts = serde_json::Value::Null;
+    loop {
+        let mut form = vec![("workspace_id", ws), ("sort", sort), ("after", &after)];
+        form.extend_from_slice(extra);
+        let r = app.post(c, "/api/members/list", &form).await;
+        assert_eq!(r.status, 200, "{sort}: {}", r.text);
+        if counts.is_null() {
+            counts = r.body["counts"].clone();
+        }
+        let page = r.body["members"].as_array().unwrap();
+        assert!(page.len() <= 50);
+        emails.extend(
+            page.iter()
+                .map(|m| m["email"].as_str().unwrap().to_string()),
+        );
+        match r.body["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    (emails, counts)
+}
+
+both_backends!(
+    the_members_list_sorts_by_every_column_and_filters_by_role_and_status,
+    the_members_list_sorts_by_every_column_and_filters_by_role_and_status
+);
+async fn the_members_list_sorts_by_every_column_and_filters_by_role_and_status(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    // 130 members (more than two pages) written straight to the database, with roles, join
+    // times and sign-ins that repeat, so that ties are broken by email; the facts the list
+    // sorts by are copied onto the memberships by the database's triggers.
+    let roles = ["workspace_viewer", "workspace_editor", "workspace_admin"];
+    struct Seeded {
+        email: String,
+        name: String,
+        role: &'static str,
+        joined: i64,
+        signed_in: i64,
+        deactivated: bool,
+    }
+    let mut seeded = Vec::new();
+    for i in 0..130_i64 {
+        let id = format!("s{i:04}");
+        let email = format!("p{:03}@sort.example", (i * 37) % 130);
+        let name = format!("Person {:03}", (i * 53) % 130);
+        let role = roles[(i % 7 % 3) as usize];
+        let joined = 1_000 + (i % 11) * 10;
+        let signed_in = if i % 5 == 0 { 0 } else { 5_000 + (i % 13) };
+        let deactivated = i % 9 == 4;
+        app.exec(
+            "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, 0)",
+            &[&id, &email, &name],
+        )
+        .await;
+        app.exec(
+            &format!("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, $3, $4, 'manual', {joined})"),
+            &[ws, &id, &email, role],
+        )
+        .await;
+        if signed_in > 0 {
+            app.exec(
+                &format!("UPDATE users SET last_sign_in_at = {signed_in} WHERE id = $1"),
+                &[&id],
+            )
+            .await;
+        }
+        if deactivated {
+            app.exec("UPDATE users SET disabled_at = 1 WHERE id = $1", &[&id])
+                .await;
+        }
+        seeded.push(Seeded {
+            email,
+            name,
+            role,
+            joined,
+            signed_in,
+            deactivated,
+        });
+    }
+    let admin = app.signed_in("admin@example.com").await;
+    let admin_signed_in = app
+        .scalar(
+            "SELECT last_sign_in_at FROM users WHERE id = $1",
+            &[&boot.user_id],
+        )
+        .await;
+    let admin_joined = app
+        .scalar(
+            "SELECT joined_at FROM workspace_members WHERE user_id = $1",
+            &[&boot.user_id],
+        )
+        .await;
+    seeded.push(Seeded {
+        email: "admin@example.com".into(),
+        name: app
+            .scalar_text("SELECT name FROM users WHERE id = $1", &[&boot.user_id])
+            .await,
+        role: "workspace_admin",
+        joined: admin_joined,
+        signed_in: admin_signed_in,
+        deactivated: false,
+    });
+    // Three invitations: two pending (an editor, a viewer), one expired.
+    let r = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "inv-b@sort.example, inv-c@sort.example"),
+                ("role", "workspace_editor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "inv-a@sort.example"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.exec(
+        "UPDATE pending_invite_workspaces SET expires_at = 10 WHERE email = 'inv-c@sort.example'",
+        &[],
+    )
+    .await;
+    // (email, role, status rank, pending?) of the invitations.
+    let invitations = [
+        ("inv-a@sort.example", "workspace_viewer", 2),
+        ("inv-b@sort.example", "workspace_editor", 2),
+        ("inv-c@sort.example", "workspace_editor", 3),
+    ];
+
+    // The expected order of each sort, from what was seeded: the sorted value, then the email,
+    // then members before invitations.
+    #[derive(PartialEq, Eq, PartialOrd, Ord, Clone)]
+    enum Key {
+        N(i64),
+        T(String),
+    }
+    let expect = |sort: &str| -> Vec<String> {
+        let field = sort.trim_start_matches('-');
+        let mut rows: Vec<(Key, String, i64)> = seeded
+            .iter()
+            .map(|m| {
+                let key = match field {
+                    "email" => Key::T(m.email.clone()),
+                    "name" => Key::T(m.name.to_lowercase()),
+                    "role" => Key::T(m.role.into()),
+                    "status" => Key::N(m.deactivated as i64),
+                    "joined" => Key::N(m.joined),
+                    _ => Key::N(m.signed_in),
+                };
+                (key, m.email.clone(), 0)
+            })
+            .chain(invitations.iter().map(|(email, role, rank)| {
+                let key = match field {
+                    "email" | "name" => Key::T(email.to_string()),
+                    "role" => Key::T(role.to_string()),
+                    "status" => Key::N(*rank),
+                    "joined" => Key::N(i64::MAX),
+                    _ => Key::N(0),
+                };
+                (key, email.to_string(), 1)
+            }))
+            .collect();
+        rows.sort();
+        if sort.starts_with('-') {
+            rows.reverse();
+        }
+        rows.into_iter().map(|r| r.1).collect()
+    };
+    for sort in [
+        "email",
+        "-email",
+        "name",
+        "-name",
+        "role",
+        "-role",
+        "status",
+        "-status",
+        "joined",
+        "-joined",
+        "last_sign_in",
+        "-last_sign_in",
+    ] {
+        let (rows, _) = walk(&app, &admin, ws, sort, &[]).await;
+        assert_eq!(rows.len(), 134, "{sort}: every row once");
+        assert_eq!(rows, expect(sort), "{sort}");
+    }
+
+    // Filters, in any order: by role, by status, both, and with a search.
+    let editors = |sort: &str| -> Vec<String> {
+        let mut e: Vec<String> = expect(sort)
+            .into_iter()
+            .filter(|email| {
+                seeded
+                    .iter()
+                    .any(|m| &m.email == email && m.role == "workspace_editor")
+                    || invitations
+                        .iter()
+                        .any(|i| i.0 == email && i.1 == "workspace_editor")
+            })
+            .collect();
+        e.dedup();
+        e
+    };
+    let off = seeded.iter().filter(|m| m.deactivated).count() as i64;
+    for sort in ["email", "-joined", "status"] {
+        let (rows, counts) = walk(&app, &admin, ws, sort, &[("role", "workspace_editor")]).await;
+        assert_eq!(rows, editors(sort), "editors by {sort}");
+        // The counts are the workspace's, whatever the filter.
+        assert_eq!(
+            counts,
+            serde_json::json!({"active": 131 - off, "deactivated": off, "pending": 2, "expired": 1})
+        );
+    }
+    let deactivated: Vec<String> = seeded
+        .iter()
+        .filter(|m| m.deactivated)
+        .map(|m| m.email.clone())
+        .collect();
+    let (rows, _) = walk(&app, &admin, ws, "email", &[("status", "deactivated")]).await;
+    let mut expected = deactivated.clone();
+    expected.sort();
+    assert_eq!(rows, expected);
+    let (rows, _) = walk(&app, &admin, ws, "-last_sign_in", &[("status", "active")]).await;
+    assert_eq!(rows.len() as i64, 131 - off);
+    assert!(rows.iter().all(|e| !deactivated.contains(e)));
+    let (rows, _) = walk(&app, &admin, ws, "status", &[("status", "pending")]).await;
+    assert_eq!(rows, ["inv-a@sort.example", "inv-b@sort.example"]);
+    let (rows, _) = walk(
+        &app,
+        &admin,
+        ws,
+        "-role",
+        &[("status", "expired"), ("role", "workspace_editor")],
+    )
+    .await;
+    assert_eq!(rows, ["inv-c@sort.example"]);
+    let (rows, _) = walk(&app, &admin, ws, "-joined", &[("q", "inv-")]).await;
+    assert_eq!(
+        rows,
+        [
+            "inv-c@sort.example",
+            "inv-b@sort.example",
+            "inv-a@sort.example"
+        ]
+    );
+    let (rows, _) = walk(&app, &admin, ws, "name", &[("q", "person 00")]).await;
+    let mut expected: Vec<(String, String)> = seeded
+        .iter()
+        .filter(|m| m.name.starts_with("Person 00"))
+        .map(|m| (m.name.to_lowercase(), m.email.clone()))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        rows,
+        expected.into_iter().map(|e| e.1).collect::<Vec<_>>(),
+        "a search by name, in name order"
+    );
+
+    // Deactivating and signing in move a person in the counts and the orders at once.
+    let last = &seeded[129];
+    assert!(!last.deactivated);
+    let r = app
+        .post(&admin, "/api/users/deactivate", &[("user_id", "s0129")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (rows, counts) = walk(&app, &admin, ws, "email", &[("status", "deactivated")]).await;
+    assert!(rows.contains(&last.email));
+    assert_eq!(counts["deactivated"], off + 1);
+    assert_eq!(counts["active"], 131 - off - 1);
+    let r = app
+        .post(&admin, "/api/users/reactivate", &[("user_id", "s0129")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The admin's password, so that this person can sign in.
+    app.exec(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $1) WHERE id = 's0129'",
+        &[&boot.user_id],
+    )
+    .await;
+    let _s129 = app.signed_in(&last.email).await;
+    let (rows, counts) = walk(&app, &admin, ws, "-last_sign_in", &[]).await;
+    assert_eq!(rows[0], last.email, "the latest sign-in first");
+    assert_eq!(counts["deactivated"], off);
+    // Removing a deactivated member takes them out of the count.
+    let gone = seeded.iter().position(|m| m.deactivated).unwrap();
+    let r = app
+        .post(
+            &admin,
+            "/api/members/remove",
+            &[("workspace_id", ws), ("user_id", &format!("s{gone:04}"))],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (_, counts) = walk(&app, &admin, ws, "email", &[("status", "expired")]).await;
+    assert_eq!(
+        counts,
+        serde_json::json!({"active": 131 - off, "deactivated": off - 1, "pending": 2, "expired": 1})
+    );
+
+    // When people last signed in is for those who may read the workspace's audit log (which
+    // records every sign-in): a viewer sees no time, and may not order by it.
+    app.add_user(&admin, "viewer@sort.example", ws, "workspace_viewer")
+        .await;
+    let viewer = app.signed_in("viewer@sort.example").await;
+    let r = app
+        .post(&viewer, "/api/members/list", &[("workspace_id", ws)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["last_sign_in_at"].is_null()));
+    let r = app
+        .post(&admin, "/api/members/list", &[("workspace_id", ws)])
+        .await;
+    assert!(r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["last_sign_in_at"].is_i64()));
+    for sort in ["last_sign_in", "-last_sign_in"] {
+        let r = app
+            .post(
+                &viewer,
+                "/api/members/list",
+                &[("workspace_id", ws), ("sort", sort)],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = viewer
+            .get(app.url(&format!(
+                "/api/members/export.csv?workspace_id={ws}&sort={sort}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    let (rows, _) = walk(&app, &viewer, ws, "-joined", &[]).await;
+    assert_eq!(rows.len(), 134, "other orders are the viewer's too");
+
+    // Bad input: an unknown order or role, and a page link made for another order.
+    for (field, value) in [
+        ("sort", "salary"),
+        ("sort", "-"),
+        ("role", "owner"),
+        ("status", "gone"),
+    ] {
+        let r = app
+            .post(
+                &admin,
+                "/api/members/list",
+                &[("workspace_id", ws), (field, value)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{field}={value}: {}", r.text);
+        assert!(r.text.contains(field), "{}", r.text);
+    }
+    let p1 = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("sort", "-joined")],
+        )
+        .await;
+    let next = p1.body["next"].as_str().unwrap();
+    let r = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("sort", "name"), ("after", next)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("after"), "{}", r.text);
 }

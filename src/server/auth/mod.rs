@@ -104,19 +104,31 @@ impl Caller {
         access: Option<WorkspaceAccess>,
         action: crate::domain::Action,
     ) -> Result<WorkspaceRow, AppError> {
-        let WorkspaceAccess {
-            workspace: ws,
-            org_role,
-            workspace_role,
-        } = access.ok_or(AppError::NotFound("no such workspace"))?;
+        let access = access.ok_or(AppError::NotFound("no such workspace"))?;
+        if !self.may_in_workspace(&access, action) {
+            return Err(AppError::Forbidden("you may not do this in this workspace"));
+        }
+        Ok(access.workspace)
+    }
+
+    /// May the caller do `action` on this workspace (loaded with their roles)? For what a
+    /// request shows or not, once [`Caller::authorize_workspace`] let it through.
+    pub fn may_in_workspace(
+        &self,
+        access: &WorkspaceAccess,
+        action: crate::domain::Action,
+    ) -> bool {
+        let ws = &access.workspace;
         let actor = Actor {
             user_id: self.user.id.clone(),
             platform_role: self.user.platform_role(),
-            org_roles: org_role
+            org_roles: access
+                .org_role
                 .map(|r| (ws.org_id.clone(), r))
                 .into_iter()
                 .collect(),
-            workspace_roles: workspace_role
+            workspace_roles: access
+                .workspace_role
                 .map(|r| (ws.id.clone(), r))
                 .into_iter()
                 .collect(),
@@ -125,10 +137,7 @@ impl Caller {
             workspace_id: &ws.id,
             org_id: &ws.org_id,
         };
-        if !crate::domain::can(&actor, action, target) {
-            return Err(AppError::Forbidden("you may not do this in this workspace"));
-        }
-        Ok(ws)
+        crate::domain::can(&actor, action, target)
     }
 
     /// An audit row of `action` by the caller, from their address.

@@ -6,8 +6,8 @@
 //! writes asks it before each read (about a microsecond); every cached entry belongs to the
 //! version under which it was read, and any commit anywhere discards them all. So a cached
 //! answer is exactly what the query would return now, except for what depends on the clock,
-//! which the callers check themselves (a session's expiry) or do not cache (a filter on
-//! whether an invitation has expired).
+//! which the callers check themselves (a session's expiry) or give a freshness test (a members
+//! page holds until the workspace's next invitation expires).
 //!
 //! PostgreSQL has no such cheap signal, and several instances may share it: it is not cached.
 
@@ -47,6 +47,22 @@ impl super::Db {
         K: CachedRead + Clone,
         Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
     {
+        self.read_through_fresh(key, |_| true, load).await
+    }
+
+    /// [`read_through`](Self::read_through) for an answer that can also go stale with the
+    /// clock: a kept answer is served only while `fresh` says so, and is read again (and kept
+    /// again) otherwise.
+    pub async fn read_through_fresh<K, Fut>(
+        &self,
+        key: &K,
+        fresh: impl FnOnce(&K::Answer) -> bool,
+        load: impl FnOnce() -> Fut,
+    ) -> super::DbResult<Option<K::Answer>>
+    where
+        K: CachedRead + Clone,
+        Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
+    {
         let super::Db::Sqlite(_, cache) = self else {
             return load().await;
         };
@@ -56,7 +72,9 @@ impl super::Db {
         };
         let map = cache.map::<K>();
         if let Some(answer) = map.get(version, key) {
-            return Ok(Some(answer));
+            if fresh(&answer) {
+                return Ok(Some(answer));
+            }
         }
         let answer = load().await?;
         if let Some(answer) = &answer {
