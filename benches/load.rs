@@ -472,6 +472,7 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         key: roster::server::db::members::SortKey::Text("user009999@bench.example".into()),
         email: "user009999@bench.example".into(),
         kind: 0,
+        at: roster::server::db::now(),
     }
     .encode();
     let list_by =

@@ -29,10 +29,13 @@ CREATE INDEX pending_invite_workspaces_role ON pending_invite_workspaces (worksp
 -- Counting a workspace's expired invitations, and finding its next expiry.
 CREATE INDEX pending_invite_workspaces_expiry ON pending_invite_workspaces (workspace_id, expires_at);
 
+-- FOR SHARE: a deactivation or sign-in being written waits for this membership's transaction
+-- (and its own trigger then sees the new row), or is read here once committed; without the
+-- lock, a deactivation committed between this read and the insert would miss the new row.
 CREATE FUNCTION workspace_members_account_facts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     SELECT CASE WHEN u.disabled_at IS NULL THEN 0 ELSE 1 END, COALESCE(u.last_sign_in_at, 0)
-        INTO NEW.deactivated, NEW.last_sign_in_at FROM users u WHERE u.id = NEW.user_id;
+        INTO NEW.deactivated, NEW.last_sign_in_at FROM users u WHERE u.id = NEW.user_id FOR SHARE;
     RETURN NEW;
 END $$;
 CREATE TRIGGER workspace_members_account_facts BEFORE INSERT ON workspace_members

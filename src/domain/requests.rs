@@ -243,6 +243,9 @@ impl MemberFilter {
                 format!("search with at most {MAX_SEARCH_CHARS} characters"),
             );
         }
+        if search.chars().any(char::is_control) {
+            errors.add("q", "search without control characters");
+        }
         let status = errors
             .check("status", status.unwrap_or("all").parse::<StatusFilter>())
             .unwrap_or_default();
@@ -334,6 +337,9 @@ mod tests {
         );
         let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
         assert_eq!(fields, ["q", "role", "sort", "status"]);
+        let mut errors = FieldErrors::default();
+        MemberFilter::parse(&mut errors, Some("a\u{0}b"), None, None, None);
+        assert!(errors.0.contains_key("q"), "a NUL in a search is refused");
     }
 
     #[test]

@@ -269,18 +269,21 @@ pub async fn export(
     let caller = std::sync::Arc::new(caller);
     // (rows read but not yet sent, where the next batch starts, whether the header is out)
     let start = (Some(rows), next, true);
+    let request = std::sync::Arc::new(request);
     let batches = futures::stream::try_unfold(start, move |(rows, next, first)| {
-        let (read, caller) = (read.clone(), caller.clone());
+        let (read, caller, request) = (read.clone(), caller.clone(), request.clone());
         async move {
-            let (rows, next) = match (rows, next) {
-                (Some(rows), next) => (rows, next),
+            let (rows, next, sees_sign_ins) = match (rows, next) {
+                (Some(rows), next) => (rows, next, sees_sign_ins),
                 (None, None) => return Ok(None),
                 // Each batch comes with the caller's roles as they are now: one who lost the
-                // right to view the members mid-export gets no further row.
+                // right to view the members mid-export gets no further row, and one who lost
+                // the right to see sign-ins no further sign-in time.
                 (None, Some(after)) => match read(Some(after)).await? {
                     Some(page) => {
+                        let sees = self::sees_sign_ins(&caller, Some(&page.access), &request)?;
                         caller.authorize_workspace(Some(page.access), Action::ViewMembers)?;
-                        (page.rows, page.next)
+                        (page.rows, page.next, sees)
                     }
                     None => return Ok(None),
                 },

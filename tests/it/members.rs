@@ -1212,6 +1212,32 @@ async fn the_members_list_sorts_by_every_column_and_filters_by_role_and_status(a
         assert_eq!(r.status, 400, "{field}={value}: {}", r.text);
         assert!(r.text.contains(field), "{}", r.text);
     }
+    // The export's query string is not a form: a NUL there is refused by the filter itself.
+    let r = admin
+        .get(app.url(&format!(
+            "/api/members/export.csv?workspace_id={ws}&q=a%00b"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Nor does a forged page link with one reach the database (PostgreSQL would refuse it).
+    let forged = roster::server::db::members::Cursor {
+        sort: Default::default(),
+        key: roster::server::db::members::SortKey::Text("a\u{0}".into()),
+        email: "a\u{0}@sort.example".into(),
+        kind: 0,
+        at: 0,
+    }
+    .encode();
+    let r = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("after", &forged)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
     let p1 = app
         .post(
             &admin,
@@ -1229,4 +1255,94 @@ async fn the_members_list_sorts_by_every_column_and_filters_by_role_and_status(a
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("after"), "{}", r.text);
+}
+
+both_backends!(
+    an_invitation_expiring_mid_walk_is_listed_once,
+    an_invitation_expiring_mid_walk_is_listed_once
+);
+async fn an_invitation_expiring_mid_walk_is_listed_once(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    // 55 pending invitations, and one more that expires in two seconds: in the order expired
+    // first, then pending (emails descending), it is on the second page, and it would jump
+    // behind the cursor (into the expired, already walked) if the second page read the clock.
+    let now = roster::server::db::now();
+    for i in 0..56 {
+        let (email, expires) = if i == 55 {
+            ("a-soon@walk.example".to_string(), now + 2)
+        } else {
+            (format!("p{i:02}@walk.example"), now + 86_400)
+        };
+        app.exec(
+            &format!("INSERT INTO pending_invites (email, invited_at, expires_at, token_hash, send_count) VALUES ($1, 0, {expires}, $1, 0)"),
+            &[&email],
+        )
+        .await;
+        app.exec(
+            &format!("INSERT INTO pending_invite_workspaces (email, workspace_id, workspace_role, expires_at) VALUES ($1, $2, 'workspace_viewer', {expires})"),
+            &[&email, ws],
+        )
+        .await;
+    }
+    let admin = app.signed_in("admin@example.com").await;
+    let p1 = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("sort", "-status")],
+        )
+        .await;
+    assert_eq!(p1.status, 200, "{}", p1.text);
+    let first: Vec<&str> = p1.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(first.len(), 50);
+    assert!(!first.contains(&"a-soon@walk.example"));
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let p2 = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[
+                ("workspace_id", ws),
+                ("sort", "-status"),
+                ("after", p1.body["next"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(p2.status, 200, "{}", p2.text);
+    let second: Vec<&str> = p2.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert!(
+        second.contains(&"a-soon@walk.example"),
+        "listed in the walk's order: {second:?}"
+    );
+    assert_eq!(first.len() + second.len(), 57, "every row once, the admin last");
+    // Its status is today's, and the counts are the clock's.
+    let soon = p2.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "a-soon@walk.example")
+        .unwrap();
+    assert_eq!(soon["status"], "expired");
+    assert_eq!(p2.body["counts"]["expired"], 1);
+    assert_eq!(p2.body["counts"]["pending"], 55);
+    // A new walk puts it among the expired, first.
+    let again = app
+        .post(
+            &admin,
+            "/api/members/list",
+            &[("workspace_id", ws), ("sort", "-status")],
+        )
+        .await;
+    assert_eq!(again.body["members"][0]["email"], "a-soon@walk.example");
 }

@@ -53,6 +53,10 @@ pub struct Cursor {
     pub key: SortKey,
     pub email: String,
     pub kind: i64,
+    /// The clock of the walk's first page: every later page tells pending from expired by it,
+    /// so that an invitation expiring mid-walk neither moves behind the cursor (skipped) nor
+    /// ahead of it (listed twice).
+    pub at: i64,
 }
 
 impl Cursor {
@@ -75,8 +79,16 @@ impl Cursor {
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s)
             .ok()?;
-        let (key, email, kind, made_for): (SortKey, String, i64, String) =
+        let (key, email, kind, made_for, at): (SortKey, String, i64, String, i64) =
             serde_json::from_slice(&json).ok()?;
+        // No stored email or name holds a control character (PostgreSQL refuses some outright).
+        let text_key = match &key {
+            SortKey::Text(t) => t.as_str(),
+            SortKey::Number(_) => "",
+        };
+        if email.chars().chain(text_key.chars()).any(char::is_control) {
+            return None;
+        }
         let numeric = matches!(
             sort.field,
             SortField::Status | SortField::Joined | SortField::LastSignIn
@@ -240,7 +252,9 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
     } = filter;
     let (status, sort) = (*status, *sort);
     // Placeholders: $1 workspace, $2 search, $3 the character after every prefix,
-    // $4..$6 cursor, $7 now, $8 the viewer, $9 the role filter.
+    // $4..$6 cursor, $7 the walk's clock (see [`Cursor::at`]), $8 the viewer, $9 the role
+    // filter, $10 now (for the counts).
+    let clock = after.map_or(now, |c| c.at);
     let searching = !search.is_empty();
     let prefix = |col: &str| format!("{col} >= lower($2) AND {col} < lower($2) || $3");
     let numeric = matches!(
@@ -421,8 +435,8 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
     // invitations by expiry (expired invitations are few: they are what is left to clean up).
     let sql = format!(
         "SELECT {}, w.deactivated_count, \
-         (SELECT COUNT(*) FROM pending_invite_workspaces x WHERE x.workspace_id = $1 AND x.expires_at <= $7) AS expired_count, \
-         (SELECT MIN(x.expires_at) FROM pending_invite_workspaces x WHERE x.workspace_id = $1 AND x.expires_at > $7) AS next_expiry, \
+         (SELECT COUNT(*) FROM pending_invite_workspaces x WHERE x.workspace_id = $1 AND x.expires_at <= $10) AS expired_count, \
+         (SELECT MIN(x.expires_at) FROM pending_invite_workspaces x WHERE x.workspace_id = $1 AND x.expires_at > $10) AS next_expiry, \
          ({page}) AS page FROM workspaces w JOIN organizations o ON o.id = w.org_id \
          WHERE w.id = $1",
         access_columns("$8")
@@ -452,9 +466,10 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
         };
         q.bind(c_email)
             .bind(c_kind)
-            .bind(now)
+            .bind(clock)
             .bind(viewer_id)
             .bind(role)
+            .bind(now)
             .fetch_optional(p)
             .await?
     });
@@ -482,6 +497,7 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
             key: r.sort_key.clone(),
             email: r.email.clone(),
             kind: r.kind,
+            at: clock,
         })
     } else {
         None
@@ -722,6 +738,7 @@ mod tests {
             key: SortKey::Text("ada lovelace".into()),
             email: "ada@example.com".into(),
             kind: 1,
+            at: 1_700_000_000,
         };
         assert_eq!(Cursor::decode(&c.encode(), sort("name")), Some(c.clone()));
         // A page link of one order means nothing in another.
@@ -732,6 +749,7 @@ mod tests {
             key: SortKey::Number(1_700_000_000),
             email: "ada@example.com".into(),
             kind: 0,
+            at: 1_700_000_000,
         };
         assert_eq!(
             Cursor::decode(&joined.encode(), sort("-joined")),
@@ -757,6 +775,7 @@ mod tests {
             key: SortKey::Text("\u{1F600}".repeat(200)),
             email: format!("{}@example.com", "a".repeat(242)),
             kind: 0,
+            at: i64::MAX,
         };
         assert_eq!(
             Cursor::decode(&longest.encode(), sort("-name")),
@@ -767,6 +786,28 @@ mod tests {
             ..c
         };
         assert_eq!(Cursor::decode(&oversized.encode(), sort("name")), None);
+        // A control character is in no stored email or name: a forged one is refused here,
+        // not by the database.
+        let forged = Cursor {
+            email: "a\u{0}@example.com".into(),
+            ..longest_ok()
+        };
+        assert_eq!(Cursor::decode(&forged.encode(), sort("name")), None);
+        let forged = Cursor {
+            key: SortKey::Text("a\u{1b}".into()),
+            ..longest_ok()
+        };
+        assert_eq!(Cursor::decode(&forged.encode(), sort("name")), None);
+    }
+
+    fn longest_ok() -> Cursor {
+        Cursor {
+            sort: sort("name"),
+            key: SortKey::Text("ada".into()),
+            email: "ada@example.com".into(),
+            kind: 0,
+            at: 0,
+        }
     }
 
     #[test]
