@@ -1325,7 +1325,11 @@ async fn an_invitation_expiring_mid_walk_is_listed_once(app: TestApp) {
         second.contains(&"a-soon@walk.example"),
         "listed in the walk's order: {second:?}"
     );
-    assert_eq!(first.len() + second.len(), 57, "every row once, the admin last");
+    assert_eq!(
+        first.len() + second.len(),
+        57,
+        "every row once, the admin last"
+    );
     // Its status is today's, and the counts are the clock's.
     let soon = p2.body["members"]
         .as_array()

@@ -63,8 +63,14 @@ impl Cursor {
     /// The opaque `after` value handed to clients: URL-safe base64 of a JSON array.
     pub fn encode(&self) -> String {
         use base64::Engine;
-        let json = serde_json::to_vec(&(&self.key, &self.email, self.kind, self.sort.as_string()))
-            .unwrap_or_default();
+        let json = serde_json::to_vec(&(
+            &self.key,
+            &self.email,
+            self.kind,
+            self.sort.as_string(),
+            self.at,
+        ))
+        .unwrap_or_default();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
     }
 
@@ -100,6 +106,7 @@ impl Cursor {
                 key,
                 email,
                 kind,
+                at,
             },
         )
     }
