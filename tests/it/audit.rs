@@ -330,7 +330,7 @@ async fn the_log_exports_as_csv_and_ndjson_with_the_filter_and_the_viewers_right
         .await;
     app.add_user(&root, "vic@example.com", &ws1, "workspace_viewer")
         .await;
-    // More rows than one batch of the export (1,000), so that batches must join up exactly.
+    // More rows than one batch of the export (250), so that batches must join up exactly.
     let n = 2_345;
     for i in 0..n {
         let ws = if i % 5 == 0 { &ws2 } else { &ws1 };

@@ -262,7 +262,8 @@ async fn the_members_list_exports_whole_as_csv_in_its_order_with_its_filter(app:
     let boot = app.seed_admin("admin@example.com").await;
     let ws = boot.workspace_id.as_str();
     let admin = app.signed_in("admin@example.com").await;
-    // More members than one batch of the export (1,000), written straight to the database.
+    // More members than several batches of the export (250 rows each), written straight to
+    // the database.
     for i in 0..1_234 {
         let id = format!("m{i:04}");
         app.exec(
