@@ -72,8 +72,9 @@ pub async fn remove_member(workspace_id: String, user_id: String) -> Result<(), 
 /// Resend, Cancel, Change role or Remove over many rows in one request, each row through the
 /// single action (its permission check, caps and audit), answering a result per row. `rows`:
 /// user ids (set_role, remove) or emails (resend, cancel), separated by commas or new lines; or
-/// `all_matching` with the list's `q`, `status` and `role`. At most 1,000 rows. `dry_run` answers what
-/// would happen and changes nothing.
+/// `all_matching` with the list's `q`, `status` and role filter (`filter_role`: `role` names
+/// the new role of set_role). At most 1,000 rows. `dry_run` answers what would happen and
+/// changes nothing.
 #[server(prefix = "/api", endpoint = "members/bulk", output = super::JsonResponse)]
 pub async fn bulk_members(
     workspace_id: String,
