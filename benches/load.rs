@@ -47,6 +47,20 @@ struct Line {
 
 const EXPORT_RUNS: usize = 3;
 
+/// Samples `pid`'s resident memory every `every` into `peak` (the largest seen) until aborted.
+fn track_peak_rss(pid: u32, peak: Arc<Mutex<f64>>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let r = rss_mb(pid);
+            {
+                let mut p = peak.lock().unwrap();
+                *p = p.max(r);
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// Downloads the members CSV of the largest workspace `EXPORT_RUNS` times, one after the other,
 /// sampling the server's resident memory every 5 ms: rows per second, the median and slowest
 /// download, and the largest growth over the memory before the download.
@@ -57,19 +71,7 @@ async fn export_largest(base: &str, cookie: &str, ws: &str, pid: u32) -> Line {
     for _ in 0..EXPORT_RUNS {
         let before = rss_mb(pid);
         let peak = Arc::new(Mutex::new(before));
-        let sampler = {
-            let peak = peak.clone();
-            tokio::spawn(async move {
-                loop {
-                    let r = rss_mb(pid);
-                    {
-                        let mut p = peak.lock().unwrap();
-                        *p = p.max(r);
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            })
-        };
+        let sampler = track_peak_rss(pid, peak.clone(), Duration::from_millis(5));
         let t = Instant::now();
         let r = c.get(&url).header("cookie", cookie).send().await.unwrap();
         assert_eq!(r.status(), 200);
@@ -414,19 +416,7 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         .unwrap()
         .to_string();
     let peak_rss = Arc::new(Mutex::new(0.0_f64));
-    let sampler = {
-        let (peak, pid) = (peak_rss.clone(), server.pid);
-        tokio::spawn(async move {
-            loop {
-                let r = rss_mb(pid);
-                {
-                    let mut p = peak.lock().unwrap();
-                    *p = p.max(r);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let sampler = track_peak_rss(server.pid, peak_rss.clone(), Duration::from_millis(100));
 
     let mut lines = Vec::new();
     // Lines measured otherwise than by `load` (appended after the others).
