@@ -6,7 +6,14 @@
 //! when `BENCH_DATABASE_URL` (or `TEST_DATABASE_URL`) names a server where it may create a database.
 //!
 //! The load generator is built in (tokio + reqwest, one task per connection, a fixed duration),
-//! so that scenarios can carry a session cookie and fresh form bodies per request.
+//! so that scenarios can carry a session cookie and fresh form bodies per request. The read
+//! scenarios run a second time through `wrk`, an external load generator process (lines marked
+//! "(wrk)"): the built-in one shares the server's process-free cores with a Rust HTTP client,
+//! wrk measures what a C client sees.
+//!
+//! Before any load, the bench checks that the release binary and the release site agree: the
+//! page's hydration scripts and bundle must be served (a binary relinked without cargo-leptos's
+//! settings names `roster_bg.wasm`, which the site does not hold, and nothing hydrates).
 
 use roster::server::auth::password::hash_blocking;
 use roster::server::db::{users, Db};
@@ -333,6 +340,105 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Fails the bench unless every `/pkg/` asset a server-rendered page names (the hydration
+/// script, the wasm bundle, the stylesheet) is served: the release binary and site must match.
+async fn check_release_site(base: &str) {
+    let c = reqwest::Client::new();
+    let html = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let assets: Vec<&str> = html.split('"').filter(|s| s.starts_with("/pkg/")).collect();
+    for needed in [".js", ".wasm", ".css"] {
+        assert!(
+            assets.iter().any(|a| a.ends_with(needed)),
+            "the rendered page names no {needed} asset: {assets:?}"
+        );
+    }
+    for asset in assets {
+        let r = c.get(format!("{base}{asset}")).send().await.unwrap();
+        assert!(
+            r.status().is_success(),
+            "the release binary names {asset}, which the release site does not serve ({}): \
+             rebuild with `make release`",
+            r.status()
+        );
+    }
+}
+
+/// Runs `wrk` (16 connections, 2 threads, [`DURATION`]) with a Lua script setting the request;
+/// returns (requests, errors, rps, p50, p99) as [`load`] does.
+fn wrk(url: &str, lua: &str) -> (usize, usize, f64, f64, f64) {
+    let script = std::env::temp_dir().join(format!("roster-bench-{}.lua", std::process::id()));
+    std::fs::write(&script, lua).unwrap();
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{CONNECTIONS}")])
+        .arg(format!("-d{}s", DURATION.as_secs()))
+        .arg("--latency")
+        .arg("-s")
+        .arg(&script)
+        .arg(url)
+        .output()
+        .expect("wrk (scripts/setup.sh --release installs it)");
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrk failed: {text}");
+    let ms = |v: &str| -> f64 {
+        let (n, unit) = v.split_at(v.find(|c: char| c.is_alphabetic()).unwrap_or(v.len()));
+        let n: f64 = n.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" => n * 60_000.0,
+            _ => f64::NAN,
+        }
+    };
+    let mut r = (0, 0, 0.0, f64::NAN, f64::NAN);
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", v] => r.3 = ms(v),
+            ["99%", v] => r.4 = ms(v),
+            [n, "requests", "in", ..] => r.0 = n.parse().unwrap_or(0),
+            ["Requests/sec:", v] => r.2 = v.parse().unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => r.1 += n.parse::<usize>().unwrap_or(0),
+            ["Socket", "errors:", rest @ ..] => {
+                r.1 += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<usize>().ok())
+                    .sum::<usize>()
+            }
+            _ => {}
+        }
+    }
+    r
+}
+
+/// A wrk script for one request: `method`, the session cookie, and a form body if any.
+fn wrk_script(method: &str, cookie: &str, form: &[(&str, &str)]) -> String {
+    let lua = |s: &str| format!("{s:?}");
+    let mut script = format!(
+        "wrk.method = {}\nwrk.headers[\"Cookie\"] = {}\n",
+        lua(method),
+        lua(cookie)
+    );
+    if !form.is_empty() {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        script.push_str(&format!(
+            "wrk.body = {}\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n",
+            lua(&body)
+        ));
+    }
+    script
+}
+
 async fn start(url: &str) -> (Server, Duration) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -401,6 +507,7 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     db.close().await;
     let (server, startup) = start(url).await;
     let base = server.base.clone();
+    check_release_site(&base).await;
     let login = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
         .form(&[("email", "admin@bench.example"), ("password", PASSWORD)])
@@ -518,7 +625,7 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
         record(
             "members list, deep page (row 10,000)",
             CONNECTIONS,
-            load(CONNECTIONS, list(deep, "")).await,
+            load(CONNECTIONS, list(deep.clone(), "")).await,
             base_rps,
         );
     }
@@ -568,6 +675,106 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
             .await,
             base_rps,
         );
+    }
+    // The read scenarios again, through wrk.
+    let page1: &[(&str, &str)] = &[("workspace_id", ws.as_str())];
+    let deep_page: &[(&str, &str)] = &[("workspace_id", ws.as_str()), ("after", deep.as_str())];
+    let search_page: &[(&str, &str)] = &[("workspace_id", ws.as_str()), ("q", "User 0123")];
+    let members_page = url_of(&format!("/members?workspace={ws}"));
+    let list_url = url_of("/api/members/list");
+    let mut wrk_base = 0.0;
+    for (scenario, url, script) in [
+        (
+            "healthz (baseline) (wrk)",
+            url_of("/healthz"),
+            wrk_script("GET", "", &[]),
+        ),
+        (
+            "members list, page 1 (wrk)",
+            list_url.clone(),
+            wrk_script("POST", &cookie, page1),
+        ),
+        (
+            "members list, deep page (row 10,000) (wrk)",
+            list_url.clone(),
+            wrk_script("POST", &cookie, deep_page),
+        ),
+        (
+            "members list, search by name (wrk)",
+            list_url.clone(),
+            wrk_script("POST", &cookie, search_page),
+        ),
+        (
+            "/members server-rendered (wrk)",
+            members_page,
+            wrk_script("GET", &cookie, &[]),
+        ),
+    ] {
+        if wanted(scenario) {
+            let r = tokio::task::spawn_blocking(move || wrk(&url, &script))
+                .await
+                .unwrap();
+            if wrk_base == 0.0 {
+                wrk_base = r.2;
+            }
+            record(scenario, CONNECTIONS, r, wrk_base);
+        }
+    }
+    // Reads while invitations and role changes are written at 10 per second: on SQLite every
+    // write empties the read cache, so this is the cache's worst steady state.
+    let mut mixed_writes = None;
+    if wanted("members list, 10 writes/s") {
+        let (ck, w, base) = (cookie.clone(), ws.clone(), base.clone());
+        let writer = tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let end = Instant::now() + DURATION + Duration::from_millis(200);
+            let (mut writes, mut failed) = (0_usize, 0_usize);
+            while Instant::now() < end {
+                tick.tick().await;
+                let n = writes;
+                let request = if n % 2 == 0 {
+                    c.post(format!("{base}/api/invites/create")).form(&[
+                        ("workspace_id", w.as_str()),
+                        ("emails", &format!("mixed{n}@bench.example")),
+                        ("role", "workspace_viewer"),
+                    ])
+                } else {
+                    // Viewers of the largest workspace made editors and back, one at a time.
+                    let k = n / 2;
+                    let user = 2_000 + (k % 50) * 100 + 2;
+                    let role = if (k / 50) % 2 == 0 {
+                        "workspace_editor"
+                    } else {
+                        "workspace_viewer"
+                    };
+                    c.post(format!("{base}/api/members/set_role")).form(&[
+                        ("workspace_id", w.as_str()),
+                        ("user_id", &format!("00000000-0000-4000-8000-{user:012}")),
+                        ("role", role),
+                    ])
+                };
+                match request.header("cookie", &ck).send().await {
+                    Ok(r) if r.status().is_success() => {}
+                    _ => failed += 1,
+                }
+                writes += 1;
+            }
+            (writes, failed)
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        record(
+            "members list, 10 writes/s (invites, role changes)",
+            CONNECTIONS,
+            load(CONNECTIONS, list(String::new(), "")).await,
+            base_rps,
+        );
+        let (writes, failed) = writer.await.unwrap();
+        assert_eq!(
+            failed, 0,
+            "{failed} of {writes} writes of the mixed scenario failed"
+        );
+        mixed_writes = Some(writes);
     }
     let (u, ck, w) = (url_of("/api/invites/create"), cookie.clone(), ws.clone());
     if wanted("invite") {
@@ -664,6 +871,14 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     sampler.abort();
     let peak = *peak_rss.lock().unwrap();
     drop(server);
+    if let (Some(writes), Some(line)) = (
+        mixed_writes,
+        lines
+            .iter_mut()
+            .find(|l| l.scenario.starts_with("members list, 10 writes/s")),
+    ) {
+        line.note = format!("{writes} writes during the run");
+    }
     lines.extend(exports);
     (lines, peak, startup)
 }
@@ -834,12 +1049,15 @@ async fn provision(
     db.close().await;
 }
 
-fn find(lines: &[Line], backend: &str, scenario: &str) -> Line {
+fn try_find(lines: &[Line], backend: &str, scenario: &str) -> Option<Line> {
     lines
         .iter()
         .find(|l| l.backend == backend && l.scenario == scenario)
         .cloned()
-        .expect("scenario")
+}
+
+fn find(lines: &[Line], backend: &str, scenario: &str) -> Line {
+    try_find(lines, backend, scenario).expect("scenario")
 }
 
 #[tokio::main]
@@ -918,6 +1136,40 @@ async fn main() {
         .filter_map(|l| l.memory_growth_mb)
         .fold(0.0, f64::max);
     let peak_rss = pg.map(|(r, _)| r.max(sqlite_rss)).unwrap_or(sqlite_rss);
+    let mixed = find(
+        &lines,
+        "sqlite",
+        "members list, 10 writes/s (invites, role changes)",
+    );
+    let pg_p1 = try_find(&lines, "postgres", "members list, page 1");
+    let pg_ssr = try_find(&lines, "postgres", "/members server-rendered");
+    // A PostgreSQL budget when PostgreSQL ran: (pass, value); else it fails as not run.
+    let on_pg =
+        |line: &Option<Line>, pass: &dyn Fn(&Line) -> bool, value: &dyn Fn(&Line) -> String| {
+            line.as_ref().map_or(
+                (false, "not run (no BENCH_DATABASE_URL)".to_string()),
+                |l| (pass(l), value(l)),
+            )
+        };
+    let pg_ssr_share = on_pg(
+        &pg_ssr,
+        &|l| pg_p1.as_ref().is_some_and(|p| l.rps >= 0.25 * p.rps),
+        &|l| {
+            format!(
+                "{:.1}%",
+                l.rps / pg_p1.as_ref().map_or(f64::NAN, |p| p.rps) * 100.0
+            )
+        },
+    );
+    let pg_ssr_p99 = on_pg(&pg_ssr, &|l| l.p99_ms < 30.0, &|l| {
+        format!("{:.1} ms", l.p99_ms)
+    });
+    let pg_p1_share = on_pg(&pg_p1, &|l| l.vs_healthz >= 0.1, &|l| {
+        format!("{:.1}%", l.vs_healthz * 100.0)
+    });
+    let pg_p1_p99 = on_pg(&pg_p1, &|l| l.p99_ms < 20.0, &|l| {
+        format!("{:.1} ms", l.p99_ms)
+    });
     let budgets = vec![
         (
             "members list page 1 ≥ 20% of /healthz throughput (SQLite, 16 connections)",
@@ -963,6 +1215,36 @@ async fn main() {
             "/members server-rendered p99 < 30 ms (SQLite)",
             ssr.p99_ms < 30.0,
             format!("{:.1} ms", ssr.p99_ms),
+        ),
+        (
+            "/members server-rendered ≥ 25% of the members list's throughput (SQLite)",
+            ssr.rps >= 0.25 * p1.rps,
+            format!("{:.1}%", ssr.rps / p1.rps * 100.0),
+        ),
+        (
+            "/members server-rendered ≥ 25% of the members list's throughput (PostgreSQL)",
+            pg_ssr_share.0,
+            pg_ssr_share.1,
+        ),
+        (
+            "/members server-rendered p99 < 30 ms (PostgreSQL)",
+            pg_ssr_p99.0,
+            pg_ssr_p99.1,
+        ),
+        (
+            "members list page 1 ≥ 10% of /healthz throughput (PostgreSQL)",
+            pg_p1_share.0,
+            pg_p1_share.1,
+        ),
+        (
+            "members list page 1 p99 < 20 ms (PostgreSQL)",
+            pg_p1_p99.0,
+            pg_p1_p99.1,
+        ),
+        (
+            "members list p99 < 20 ms while 10 writes/s (SQLite)",
+            mixed.p99_ms < 20.0,
+            format!("{:.1} ms", mixed.p99_ms),
         ),
         (
             "members list p99 < 50 ms while 50 sign-ins hash (SQLite)",

@@ -2,7 +2,7 @@
 # Installs what `make run` / `make test` need, skipping whatever is already there:
 # the wasm32 target, cargo-leptos, wasm-bindgen-cli of exactly the version in Cargo.lock,
 # the end-to-end npm packages and (for tests) Chromium; with --release, the pinned nightly
-# toolchain with the standard library's source and wasm-opt, which the release bundle needs.
+# toolchain with the standard library's source and wasm-opt, which the release bundle needs, and wrk for `make bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -95,5 +95,15 @@ if [ "$want_e2e" = "--release" ]; then
   if [ ! -x end2end/node_modules/.bin/wasm-opt ]; then
     say "installing wasm-opt (npm package binaryen)"
     (cd end2end && npm install --no-save --no-audit --no-fund --loglevel=error binaryen)
+  fi
+  # `make bench` drives the server from a second, external load generator too.
+  if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing wrk (the external load generator of make bench)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+    else
+      echo "setup: make bench needs wrk: apt-get install wrk (or your system's package)" >&2
+      exit 1
+    fi
   fi
 fi

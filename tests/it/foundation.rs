@@ -34,6 +34,12 @@ async fn login_page_is_server_rendered(app: TestApp) {
         html.contains("/pkg/roster.js"),
         "hydration script is linked"
     );
+    // The bundle under the name cargo-leptos gives it (`output-name`): a server built without
+    // LEPTOS_OUTPUT_NAME (.cargo/config.toml) names `roster_bg.wasm`, which no site holds.
+    assert!(
+        html.contains("\"/pkg/roster.wasm\"") && !html.contains("roster_bg"),
+        "the page must name /pkg/roster.wasm: {html}"
+    );
     let missing = client().get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
