@@ -1068,7 +1068,13 @@ async fn main() {
     let db = Db::connect(&sqlite_url, None).await.unwrap();
     db.migrate().await.unwrap();
     let (mut lines, sqlite_rss, sqlite_start) = run_backend("sqlite", &sqlite_url, db).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    // `BENCH_KEEP=1` keeps the seeded databases, to profile or EXPLAIN against them afterwards.
+    let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
+    if keep {
+        eprintln!("kept: {sqlite_url}");
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     let mut pg = None;
     if let Some(admin_url) = std::env::var("BENCH_DATABASE_URL")
@@ -1087,10 +1093,14 @@ async fn main() {
         db.migrate().await.unwrap();
         let (pg_lines, rss, startup) = run_backend("postgres", &url, db).await;
         lines.extend(pg_lines);
-        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await
-            .unwrap();
+        if keep {
+            eprintln!("kept: {url}");
+        } else {
+            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await
+                .unwrap();
+        }
         pg = Some((rss, startup));
     } else {
         eprintln!("PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL");

@@ -50,6 +50,63 @@ async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) 
         let me = with_cookie(&app, &cookie, "/api/auth/me").await;
         assert_eq!(me.body["email"], "bob@example.com", "{}", me.text);
     }
+    // Bob's roles and workspaces (read, and cached, with `me`) changed directly.
+    let cookie_roles = |me: &Value| {
+        me["workspaces"]
+            .as_array()
+            .map(|ws| {
+                ws.iter()
+                    .map(|w| {
+                        format!(
+                            "{} {}",
+                            w["name"].as_str().unwrap_or(""),
+                            w["my_role"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    app.exec(
+        "INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) \
+         VALUES ($1, $2, 'bob@example.com', 'workspace_editor', 'manual', 0)",
+        &[ws, &bob],
+    )
+    .await;
+    for _ in 0..2 {
+        let me = with_cookie(&app, &cookie, "/api/auth/me").await;
+        assert_eq!(
+            cookie_roles(&me.body),
+            vec!["Default workspace workspace_editor"],
+            "{}",
+            me.text
+        );
+    }
+    app.exec(
+        "UPDATE workspace_members SET role = 'workspace_admin' WHERE user_id = $1",
+        &[&bob],
+    )
+    .await;
+    app.exec(
+        "UPDATE workspaces SET name = 'Renamed' WHERE id = $1",
+        &[ws],
+    )
+    .await;
+    let me = with_cookie(&app, &cookie, "/api/auth/me").await;
+    assert_eq!(
+        cookie_roles(&me.body),
+        vec!["Renamed workspace_admin"],
+        "{}",
+        me.text
+    );
+    assert!(
+        me.body["actor"]["workspace_roles"]
+            .to_string()
+            .contains("workspace_admin"),
+        "the roles the page decides with are the new ones: {}",
+        me.text
+    );
+
     app.exec("UPDATE users SET disabled_at = 1 WHERE id = $1", &[&bob])
         .await;
     let me = with_cookie(&app, &cookie, "/api/auth/me").await;

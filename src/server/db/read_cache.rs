@@ -1,5 +1,6 @@
-//! Results of the two reads that nearly every request makes on SQLite — the session with its
-//! user, and a page of a workspace's members — kept until the database next changes.
+//! Results of the reads that nearly every request makes on SQLite — the session with its user,
+//! the caller's roles and workspaces, and a page of a workspace's members — kept until the
+//! database next changes.
 //!
 //! SQLite tells a connection whether any other connection, in this process or another, has
 //! committed since it last asked (`PRAGMA data_version`). A dedicated connection that never

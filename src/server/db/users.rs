@@ -91,33 +91,57 @@ pub enum EmailUse {
     PendingInvite,
 }
 
-/// The user's roles in every organization and workspace they belong to.
+/// A user's organization and workspace roles, by user id: a kind of read the SQLite cache
+/// keeps (every page view and most API calls load the caller's roles).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RolesOf(String);
+
+/// The organization roles and the workspace roles of one user.
+type Roles = (Vec<(String, OrgRole)>, Vec<(String, WorkspaceRole)>);
+
+impl super::read_cache::CachedRead for RolesOf {
+    type Answer = Roles;
+    const CAPACITY: usize = 10_000;
+}
+
+/// The user's roles in every organization and workspace they belong to. On SQLite, served
+/// from the read cache until the database next changes (nothing here depends on the clock).
 pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
+    let key = RolesOf(user.id.clone());
+    let (org_roles, workspace_roles) = db
+        .read_through(&key, || async { load_roles(db, &user.id).await.map(Some) })
+        .await?
+        .unwrap_or_default();
+    Ok(Actor {
+        user_id: user.id.clone(),
+        platform_role: user.platform_role(),
+        org_roles,
+        workspace_roles,
+    })
+}
+
+async fn load_roles(db: &Db, user_id: &str) -> DbResult<Roles> {
     // Organization and workspace roles in one query: `is_org` tells them apart.
     let sql = "SELECT CAST(1 AS BIGINT) AS is_org, org_id AS id, role FROM org_members WHERE user_id = $1 \
          UNION ALL SELECT CAST(0 AS BIGINT), workspace_id, role FROM workspace_members WHERE user_id = $1";
-    let roles: Vec<(i64, String, String)> =
-        with_pool!(db, p => sqlx::query_as(sql).bind(&user.id).fetch_all(p).await)?;
-    let mut actor = Actor {
-        user_id: user.id.clone(),
-        platform_role: user.platform_role(),
-        ..Actor::default()
-    };
+    let rows: Vec<(i64, String, String)> =
+        with_pool!(db, p => sqlx::query_as(sql).bind(user_id).fetch_all(p).await)?;
+    let mut roles = Roles::default();
     // A role Roster does not know fails the request: dropping it could hide the membership
     // that makes someone the last admin.
     let unknown = |e: crate::domain::roles::UnknownRole| sqlx::Error::Decode(Box::new(e));
-    for (is_org, id, role) in roles {
+    for (is_org, id, role) in rows {
         if is_org == 1 {
-            actor
-                .org_roles
+            roles
+                .0
                 .push((id, role.parse::<OrgRole>().map_err(unknown)?));
         } else {
-            actor
-                .workspace_roles
+            roles
+                .1
                 .push((id, role.parse::<WorkspaceRole>().map_err(unknown)?));
         }
     }
-    Ok(actor)
+    Ok(roles)
 }
 
 /// Every role of an account (`$1`, whose email is `$2`), one row per role: `kind` is
