@@ -455,10 +455,7 @@ async fn addressed_to_caller(
 /// The invitation addressed to the caller's proven email, if any (shown on the members page).
 pub async fn mine(caller: &Caller) -> Result<Option<InvitationView>, AppError> {
     let db = &caller.state.db;
-    if !users::email_proven(db, &caller.user.id).await? {
-        return Ok(None);
-    }
-    match invites::find_by_email(db, &caller.user.email).await? {
+    match invites::addressed_to_user(db, &caller.user.id, &caller.user.email).await? {
         Some(row) => Ok(Some(view(db, row).await?)),
         None => Ok(None),
     }

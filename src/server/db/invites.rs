@@ -318,6 +318,37 @@ pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRo
     with_pool!(db, p => sqlx::query_as(&sql).bind(email).fetch_optional(p).await)
 }
 
+/// The pending invitation addressed to a signed-in user (`user_id`, whose email is `email`),
+/// if their email is proven (else none is theirs to see): the banner of every page asks. On
+/// SQLite, served from the read cache until the database next changes; the caller derives
+/// what depends on the clock (expired or not) from the row.
+pub async fn addressed_to_user(
+    db: &Db,
+    user_id: &str,
+    email: &str,
+) -> DbResult<Option<InvitationRow>> {
+    let key = AddressedTo(user_id.to_string(), email.to_string());
+    let found = db
+        .read_through(&key, || async {
+            if !super::users::email_proven(db, user_id).await? {
+                return Ok(Some(None));
+            }
+            find_by_email(db, email).await.map(Some)
+        })
+        .await?;
+    Ok(found.flatten())
+}
+
+/// (user id, email) of a signed-in user, for [`addressed_to_user`]: a kind of read the SQLite
+/// cache keeps. The answer is `Some(None)` for "no invitation", so that it is kept too.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct AddressedTo(String, String);
+
+impl super::read_cache::CachedRead for AddressedTo {
+    type Answer = Option<InvitationRow>;
+    const CAPACITY: usize = 10_000;
+}
+
 pub async fn workspaces_of(db: &Db, email: &str) -> DbResult<Vec<InvitationWorkspace>> {
     with_pool!(db, p => sqlx::query_as(
         "SELECT w.id AS workspace_id, w.name AS workspace_name, w.org_id, iw.workspace_role, iw.org_role, iw.invited_by_user_id, \
