@@ -373,8 +373,23 @@ async fn check_release_site(base: &str) {
 /// Runs `wrk` (16 connections, 2 threads, [`DURATION`]) with a Lua script setting the request;
 /// returns (requests, errors, rps, p50, p99) as [`load`] does.
 fn wrk(url: &str, lua: &str) -> (usize, usize, f64, f64, f64) {
-    let script = std::env::temp_dir().join(format!("roster-bench-{}.lua", std::process::id()));
-    std::fs::write(&script, lua).unwrap();
+    // The script holds the session cookie: a new file only its owner can read.
+    let script = std::env::temp_dir().join(format!(
+        "roster-bench-{}-{}.lua",
+        std::process::id(),
+        SCRIPTS.fetch_add(1, Ordering::Relaxed)
+    ));
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&script)
+            .and_then(|mut f| f.write_all(lua.as_bytes()))
+            .expect("the wrk script");
+    }
     let out = Command::new("wrk")
         .args(["-t2", &format!("-c{CONNECTIONS}")])
         .arg(format!("-d{}s", DURATION.as_secs()))
@@ -386,7 +401,11 @@ fn wrk(url: &str, lua: &str) -> (usize, usize, f64, f64, f64) {
         .expect("wrk (scripts/setup.sh --release installs it)");
     let _ = std::fs::remove_file(&script);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "wrk failed: {text}");
+    assert!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ms = |v: &str| -> f64 {
         let (n, unit) = v.split_at(v.find(|c: char| c.is_alphabetic()).unwrap_or(v.len()));
         let n: f64 = n.parse().unwrap_or(f64::NAN);
@@ -418,6 +437,9 @@ fn wrk(url: &str, lua: &str) -> (usize, usize, f64, f64, f64) {
     }
     r
 }
+
+/// Numbers the wrk scripts of one bench run (each a new file).
+static SCRIPTS: AtomicUsize = AtomicUsize::new(0);
 
 /// A wrk script for one request: `method`, the session cookie, and a form body if any.
 fn wrk_script(method: &str, cookie: &str, form: &[(&str, &str)]) -> String {
@@ -683,34 +705,59 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     let members_page = url_of(&format!("/members?workspace={ws}"));
     let list_url = url_of("/api/members/list");
     let mut wrk_base = 0.0;
-    for (scenario, url, script) in [
+    let no_form: &[(&str, &str)] = &[];
+    for (scenario, url, method, form) in [
         (
             "healthz (baseline) (wrk)",
             url_of("/healthz"),
-            wrk_script("GET", "", &[]),
+            "GET",
+            no_form,
         ),
         (
             "members list, page 1 (wrk)",
             list_url.clone(),
-            wrk_script("POST", &cookie, page1),
+            "POST",
+            page1,
         ),
         (
             "members list, deep page (row 10,000) (wrk)",
             list_url.clone(),
-            wrk_script("POST", &cookie, deep_page),
+            "POST",
+            deep_page,
         ),
         (
             "members list, search by name (wrk)",
             list_url.clone(),
-            wrk_script("POST", &cookie, search_page),
+            "POST",
+            search_page,
         ),
         (
             "/members server-rendered (wrk)",
             members_page,
-            wrk_script("GET", &cookie, &[]),
+            "GET",
+            no_form,
         ),
     ] {
         if wanted(scenario) {
+            let cookie = if scenario.starts_with("healthz") {
+                ""
+            } else {
+                cookie.as_str()
+            };
+            // wrk counts a redirect (to the sign-in page, say) as an answer: the request must
+            // answer 200 first, as the built-in generator requires of every request.
+            let c = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let once = if method == "POST" {
+                c.post(&url).form(form)
+            } else {
+                c.get(&url)
+            };
+            let status = once.header("cookie", cookie).send().await.unwrap().status();
+            assert_eq!(status, 200, "{scenario}: {url} answered {status}");
+            let script = wrk_script(method, cookie, form);
             let r = tokio::task::spawn_blocking(move || wrk(&url, &script))
                 .await
                 .unwrap();
@@ -1094,7 +1141,10 @@ async fn main() {
         let (pg_lines, rss, startup) = run_backend("postgres", &url, db).await;
         lines.extend(pg_lines);
         if keep {
-            eprintln!("kept: {url}");
+            // The database's name only: the URL may carry a password.
+            eprintln!(
+                "kept: database {name} on the server of BENCH_DATABASE_URL / TEST_DATABASE_URL"
+            );
         } else {
             sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
                 .execute(&admin)

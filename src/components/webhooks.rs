@@ -129,7 +129,7 @@ pub fn WebhooksPanel(org_id: String) -> impl IntoView {
                                         <table data-testid="deliveries">
                                             <thead><tr><th>"Event"</th><th>"When"</th><th>"State"</th><th>"Attempts"</th><th>"Answer"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                             <tbody>
-                                                {h.deliveries.into_iter().map(|d| view! { <DeliveryRow d hook_id=hook_id.get_value() redeliver/> }).collect_view()}
+                                                {h.deliveries.into_iter().map(|d| view! { <DeliveryRow d hook_id=hook_id.try_get_value().unwrap_or_default() redeliver/> }).collect_view()}
                                             </tbody>
                                         </table>
                                     }.into_any()

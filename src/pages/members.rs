@@ -52,8 +52,11 @@ fn Members(me: SessionUser) -> impl IntoView {
                 <h1>"Members"</h1>
                 <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id/>
             </div>
+            // `try_get_value`: on the server this closure can still run after a client left
+            // mid-page and the page's owner was disposed; that render is thrown away, and must
+            // not panic a worker.
             {move || match workspace.get() {
-                Some(ws) => view! { <WorkspaceMembers ws actor=actor.get_value() all=all.get_value() email_enabled/> }.into_any(),
+                Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
                     <p class="error" role="alert">"This workspace does not exist or you may not see it."</p>
                 }.into_any(),
@@ -415,7 +418,7 @@ fn WorkspaceMembers(
                                     <th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {p.members.into_iter().map(|m| view! {
-                                        <MemberRow m ws_id=ws_for_rows.get_value() may actions/>
+                                        <MemberRow m ws_id=ws_for_rows.try_get_value().unwrap_or_default() may actions/>
                                     }).collect_view()}
                                 </tbody>
                             </table>

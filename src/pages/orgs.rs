@@ -132,7 +132,7 @@ fn Organization(org_id: String, actor: Actor) -> impl IntoView {
                             <WorkspaceTable workspaces=p.workspaces.clone() rename=actions.rename may_rename=may_manage/>
                             <Show when=move || may_create_ws>
                                 <ActionForm action=create_ws attr:class="form row" attr:data-testid="create-workspace">
-                                    <input type="hidden" name="org_id" value=org.get_value()/>
+                                    <input type="hidden" name="org_id" value=org.try_get_value().unwrap_or_default()/>
                                     <label>"New workspace" <input name="name" required maxlength="100"/></label>
                                     <button type="submit" class="button secondary">"Create workspace"</button>
                                 </ActionForm>
@@ -142,7 +142,7 @@ fn Organization(org_id: String, actor: Actor) -> impl IntoView {
                             <h2>"People"</h2>
                             <p class="muted">"Organization owners and admins administer every workspace of the organization. To give someone with no place here yet an organization role, invite them to one of its workspaces with that role."</p>
                             <ErrorNote message=error/>
-                            <PeopleTable people=p.people.clone() org_id=org.get_value() actor=actor.get_value() actions may_manage/>
+                            <PeopleTable people=p.people.clone() org_id=org.try_get_value().unwrap_or_default() actor=actor.try_get_value().unwrap_or_default() actions may_manage/>
                             {truncated.then(|| view! { <p class="muted">{format!("Showing the first {} people.", p.people_limit)}</p> })}
                         </section>
 

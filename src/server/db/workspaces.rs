@@ -97,7 +97,9 @@ struct WorkspacesOf(Option<String>);
 
 impl super::read_cache::CachedRead for WorkspacesOf {
     type Answer = Vec<WorkspaceRow>;
-    const CAPACITY: usize = 10_000;
+    // An answer holds up to `LIST_LIMIT` rows: fewer entries than for the small answers keeps
+    // the map's worst case in tens of megabytes.
+    const CAPACITY: usize = 1_000;
 }
 
 async fn listed<Fut>(
