@@ -51,7 +51,7 @@ async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) 
         assert_eq!(me.body["email"], "bob@example.com", "{}", me.text);
     }
     // Bob's roles and workspaces (read, and cached, with `me`) changed directly.
-    let cookie_roles = |me: &Value| {
+    let workspaces_with_roles = |me: &Value| {
         me["workspaces"]
             .as_array()
             .map(|ws| {
@@ -76,7 +76,7 @@ async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) 
     for _ in 0..2 {
         let me = with_cookie(&app, &cookie, "/api/auth/me").await;
         assert_eq!(
-            cookie_roles(&me.body),
+            workspaces_with_roles(&me.body),
             vec!["Default workspace workspace_editor"],
             "{}",
             me.text
@@ -94,7 +94,7 @@ async fn a_write_the_app_did_not_make_is_seen_by_the_next_request(app: TestApp) 
     .await;
     let me = with_cookie(&app, &cookie, "/api/auth/me").await;
     assert_eq!(
-        cookie_roles(&me.body),
+        workspaces_with_roles(&me.body),
         vec!["Renamed workspace_admin"],
         "{}",
         me.text
