@@ -293,7 +293,7 @@ async fn seed(db: &Db) -> String {
                 .execute(p)
                 .await
                 .map(|_| ()),
-            Db::Postgres(p) => sqlx::query(INSERT_WORKSPACE)
+            Db::Postgres(p, _) => sqlx::query(INSERT_WORKSPACE)
                 .bind(&id)
                 .bind(&org)
                 .bind(format!("Workspace {i}"))
@@ -306,7 +306,7 @@ async fn seed(db: &Db) -> String {
     }
     match db {
         Db::Sqlite(p, _) => seed_with!(p, ws, hash),
-        Db::Postgres(p) => {
+        Db::Postgres(p, _) => {
             seed_with!(p, ws, hash);
             // What autovacuum does on a live database after a bulk load: statistics (without
             // them the planner guesses row counts; SQLite plans these queries from its indexes
@@ -1074,7 +1074,7 @@ async fn provision(
                     .fetch_one(p)
                     .await
                     .unwrap(),
-                Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql)
+                Db::Postgres(p, _) => sqlx::query_scalar::<_, i64>(sql)
                     .fetch_one(p)
                     .await
                     .unwrap(),

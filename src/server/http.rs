@@ -442,6 +442,14 @@ async fn request_context(
             Err(e) => return AppError::from(e).into_response(),
         },
     };
+    // A signed-in request reads the cache at the snapshot its session was loaded at.
+    let read_at = match (&user, &token) {
+        (Some(_), None) => match session.read_at().await {
+            Ok(version) => version,
+            Err(e) => return AppError::from(e).into_response(),
+        },
+        _ => None,
+    };
     match guard(
         req.method(),
         req.uri().path(),
@@ -451,6 +459,7 @@ async fn request_context(
         Some(response) => response,
         None => {
             req.extensions_mut().insert(RequestContext {
+                db: state.db.at_snapshot(read_at),
                 user,
                 ip,
                 session,

@@ -60,6 +60,9 @@ impl FromRef<AppState> for LeptosOptions {
 /// Who is asking, computed once per request by the session middleware.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
+    /// The database as this request reads it: on PostgreSQL, through the read cache at the
+    /// snapshot its session was loaded at, until the request runs a statement of its own.
+    pub db: db::Db,
     pub user: Option<db::users::UserRow>,
     pub ip: String,
     pub session: auth::session::SessionHandle,

@@ -202,7 +202,7 @@ async fn add_user_writes_user_membership_and_audit_without_secrets(app: TestApp)
                 .await
                 .unwrap()
         }
-        roster::server::db::Db::Postgres(p) => {
+        roster::server::db::Db::Postgres(p, _) => {
             sqlx::query_scalar("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")
                 .fetch_all(p)
                 .await

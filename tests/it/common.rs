@@ -459,7 +459,7 @@ impl TestApp {
                 }
                 q.fetch_one(p).await.expect("scalar")
             }
-            Db::Postgres(p) => {
+            Db::Postgres(p, _) => {
                 let mut q = sqlx::query_scalar::<_, i64>(sql);
                 for a in args {
                     q = q.bind(*a);
@@ -479,7 +479,7 @@ impl TestApp {
                 }
                 q.fetch_one(p).await.expect("scalar_text")
             }
-            Db::Postgres(p) => {
+            Db::Postgres(p, _) => {
                 let mut q = sqlx::query_scalar::<_, String>(sql);
                 for a in args {
                     q = q.bind(*a);
@@ -499,7 +499,7 @@ impl TestApp {
                 }
                 q.execute(p).await.expect("exec");
             }
-            Db::Postgres(p) => {
+            Db::Postgres(p, _) => {
                 let mut q = sqlx::query(sql);
                 for a in args {
                     q = q.bind(*a);
@@ -514,7 +514,7 @@ impl TestApp {
         let sql = "SELECT COALESCE(action, '') || ' ' || COALESCE(target, '') || ' ' || COALESCE(detail, '') || ' ' || COALESCE(ip, '') FROM audit_log";
         let rows: Vec<String> = match &self.db {
             Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
+            Db::Postgres(p, _) => sqlx::query_scalar(sql).fetch_all(p).await.expect("audit"),
         };
         rows.join("\n")
     }

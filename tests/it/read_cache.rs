@@ -237,3 +237,102 @@ async fn a_write_by_another_process_is_seen_by_the_next_request(app: TestApp) {
         vec!["admin@example.com", "second@example.com"]
     );
 }
+
+both_backends!(
+    a_request_reads_at_its_snapshot_and_sees_its_own_writes,
+    a_request_reads_at_its_snapshot_and_sees_its_own_writes
+);
+/// PostgreSQL: a request reads the cache at the snapshot its session was loaded at, until it
+/// runs a statement of its own. (SQLite reads its own version before every cached read: the
+/// tests above.)
+async fn a_request_reads_at_its_snapshot_and_sees_its_own_writes(app: TestApp) {
+    use roster::domain::{AuditAction, RoleSource, UserId, WorkspaceId, WorkspaceRole};
+    use roster::server::db::{audit::AuditEvent, members, users};
+
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let admin = app.signed_in("admin@example.com").await;
+    let bob = app
+        .add_user(&admin, "bob@example.com", ws, "workspace_viewer")
+        .await;
+    let cookie = app.session_cookie_of("bob@example.com").await;
+    let hash = token_hash(cookie.split_once('=').expect("name=token").1);
+    // A request's handle on the database, as the request middleware makes it.
+    let begin_request = || async {
+        let row = sessions::load(&app.db, &hash, now())
+            .await
+            .expect("load")
+            .expect("a live session");
+        let user = row.user.clone().expect("signed in");
+        (app.db.at_snapshot(row.read_at), row.read_at, user)
+    };
+    let (first, read_at, bob_row) = begin_request().await;
+    if let Db::Sqlite(..) = app.db {
+        assert!(read_at.is_none(), "SQLite sessions carry no snapshot");
+        return;
+    }
+    assert!(
+        read_at.is_some(),
+        "a PostgreSQL session is read with its snapshot"
+    );
+    let role_of_bob = |db: Db| {
+        let bob_row = bob_row.clone();
+        async move {
+            let actor = users::load_actor(&db, &bob_row).await.expect("roles");
+            actor
+                .workspace_roles
+                .iter()
+                .find(|(id, _)| id == ws)
+                .map(|(_, role)| role.to_string())
+        }
+    };
+    let viewer = Some("workspace_viewer".to_string());
+    assert_eq!(role_of_bob(first.clone()).await, viewer);
+
+    // Another instance (here: another connection) changes Bob's role.
+    app.exec(
+        "UPDATE workspace_members SET role = 'workspace_editor' WHERE user_id = $1",
+        &[&bob],
+    )
+    .await;
+    assert_eq!(
+        role_of_bob(first.clone()).await,
+        viewer,
+        "the request that began before the change reads at its snapshot (from the cache)"
+    );
+    let (second, _, _) = begin_request().await;
+    let editor = Some("workspace_editor".to_string());
+    for _ in 0..2 {
+        assert_eq!(
+            role_of_bob(second.clone()).await,
+            editor,
+            "a request that begins after the change reads afresh"
+        );
+    }
+
+    // The request writes through its own handle, then reads: it sees its write.
+    let mut audit = AuditEvent::new(AuditAction::AuthzChange);
+    audit.workspace_id = Some(ws.to_string());
+    members::set_role(
+        &second,
+        &WorkspaceId::new(ws),
+        &UserId::new(bob.as_str()),
+        WorkspaceRole::WorkspaceAdmin,
+        RoleSource::Manual,
+        &audit,
+    )
+    .await
+    .expect("set role");
+    assert_eq!(
+        role_of_bob(second.clone()).await,
+        Some("workspace_admin".to_string()),
+        "a request sees its own write"
+    );
+    // From its first statement on, the request reads afresh whatever changes.
+    app.exec(
+        "UPDATE workspace_members SET role = 'workspace_viewer' WHERE user_id = $1",
+        &[&bob],
+    )
+    .await;
+    assert_eq!(role_of_bob(second).await, viewer);
+}

@@ -61,7 +61,7 @@ async fn role(app: &TestApp, ws: &str) -> (String, String) {
         roster::server::db::Db::Sqlite(p, _) => {
             sqlx::query_scalar(sql).bind(ws).fetch_one(p).await.unwrap()
         }
-        roster::server::db::Db::Postgres(p) => {
+        roster::server::db::Db::Postgres(p, _) => {
             sqlx::query_scalar(sql).bind(ws).fetch_one(p).await.unwrap()
         }
     };

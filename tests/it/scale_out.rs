@@ -150,6 +150,54 @@ async fn two_instances_share_sessions_throttling_mail_and_invitations() {
     expected.sort();
     assert_eq!(delivered, expected, "every email once, none twice");
 
+    // Both instances cache what they read; what one writes, the other's next request reads.
+    let listed_on = |base: String| {
+        let signed = signed.clone();
+        let ws = boot.workspace_id.to_string();
+        async move {
+            let page: serde_json::Value = post(
+                &signed,
+                &base,
+                "/api/members/list",
+                &[("workspace_id", &ws)],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+            page["members"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .filter_map(|m| m["email"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+    for base in [&a.base, &b.base, &a.base, &b.base] {
+        assert!(listed_on(base.clone())
+            .await
+            .contains(&"p9@example.com".to_string()));
+    }
+    let cancelled = post(
+        &signed,
+        &a.base,
+        "/api/invites/cancel",
+        &[
+            ("workspace_id", &boot.workspace_id),
+            ("email", "p9@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(cancelled.status(), 200);
+    for base in [&b.base, &a.base] {
+        assert!(
+            !listed_on(base.clone())
+                .await
+                .contains(&"p9@example.com".to_string()),
+            "cancelled on A, gone on {base}"
+        );
+    }
+
     // 20 concurrent first sign-ins for one invitation, spread over both instances.
     let mut ready = Vec::new();
     for i in 0..20 {

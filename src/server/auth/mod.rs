@@ -12,14 +12,23 @@ use crate::server::db::workspaces::{self, WorkspaceAccess, WorkspaceRow};
 use crate::server::{AppError, AppState, RequestContext};
 use axum::Extension;
 
-/// The state and request context of the server function being run.
+/// The state and request context of the server function being run; the state's database is
+/// the request's ([`RequestContext::db`]).
 pub async fn request() -> Result<(AppState, RequestContext), AppError> {
     let state = leptos::prelude::use_context::<AppState>()
         .ok_or_else(|| AppError::Internal("no AppState in context".into()))?;
     let Extension(ctx) = leptos_axum::extract::<Extension<RequestContext>>()
         .await
         .map_err(|e| AppError::Internal(format!("no request context: {e}")))?;
-    Ok((state, ctx))
+    Ok((reading_as_request(state, &ctx), ctx))
+}
+
+/// The app's state with the request's handle on the database in place of the shared one.
+fn reading_as_request(state: AppState, ctx: &RequestContext) -> AppState {
+    AppState {
+        db: ctx.db.clone(),
+        ..state
+    }
 }
 
 /// A signed-in caller: 401 otherwise. (The forced-password-change gate runs in middleware,
@@ -44,6 +53,7 @@ pub async fn caller() -> Result<Caller, AppError> {
 impl Caller {
     /// The caller of a plain axum route (the exports), from what the request middleware found.
     pub fn from_request(state: AppState, ctx: RequestContext) -> Result<Caller, AppError> {
+        let state = reading_as_request(state, &ctx);
         let user = ctx.user.ok_or(AppError::Unauthenticated)?;
         Ok(Caller {
             state,

@@ -13,6 +13,7 @@
 //! progress lives only as long as its flow.
 
 use crate::server::config::Config;
+use crate::server::db::read_cache::Version;
 use crate::server::db::sessions::{self, SessionRow, StoredSession};
 use crate::server::db::users::UserRow;
 use crate::server::db::{is_unique_violation, now, Db};
@@ -28,10 +29,12 @@ const TOUCH_EVERY_SECS: i64 = 300;
 /// How long a session made only to carry an identity-provider sign-in lives.
 const FLOW_ONLY_SECS: i64 = super::oidc::FLOW_TTL_SECS;
 
-/// The record's keys: Roster's state of the session, and the signed-in user as the database
-/// had them when the session was loaded (read-only: the store never writes it).
+/// The record's keys: Roster's state of the session; the signed-in user as the database had
+/// them when the session was loaded, and (PostgreSQL) the version of the snapshot it was
+/// loaded at (both read-only: the store never writes them).
 const STATE_KEY: &str = "roster";
 const USER_KEY: &str = "user";
+const READ_AT_KEY: &str = "read_at";
 
 /// The cookie name: `__Host-` prefixed (Secure, host-only, path /) when served over https.
 pub fn cookie_name(config: &Config) -> &'static str {
@@ -174,6 +177,15 @@ impl SessionHandle {
                 Ok((handle, None))
             }
         }
+    }
+
+    /// On PostgreSQL, the version of the snapshot the session was loaded at, for the request to
+    /// read the cache at ([`Db::at_snapshot`]); `None` on SQLite and without a session.
+    pub async fn read_at(&self) -> Result<Option<Version>> {
+        if self.session.id().is_none() {
+            return Ok(None);
+        }
+        self.session.get(READ_AT_KEY).await.map_err(session_error)
     }
 
     /// The public id of this session (empty when there is none): what marks it as "this
@@ -371,7 +383,13 @@ fn record(id: Id, row: SessionRow) -> session_store::Result<Record> {
         user_agent: row.user_agent,
         ip: row.ip,
     };
-    let mut data = std::collections::HashMap::with_capacity(2);
+    let mut data = std::collections::HashMap::with_capacity(3);
+    if let Some(version) = row.read_at {
+        data.insert(
+            READ_AT_KEY.to_string(),
+            serde_json::to_value(version).map_err(encode)?,
+        );
+    }
     data.insert(
         STATE_KEY.to_string(),
         serde_json::to_value(state).map_err(encode)?,

@@ -319,8 +319,8 @@ pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRo
 }
 
 /// The pending invitation addressed to a signed-in user (`user_id`, whose email is `email`),
-/// if their email is proven (else none is theirs to see): the banner of every page asks. On
-/// SQLite, served from the read cache until the database next changes; the caller derives
+/// if their email is proven (else none is theirs to see): the banner of every page asks.
+/// Served from the read cache until the database next changes; the caller derives
 /// what depends on the clock (expired or not) from the row.
 pub async fn addressed_to_user(
     db: &Db,
@@ -329,17 +329,17 @@ pub async fn addressed_to_user(
 ) -> DbResult<Option<InvitationRow>> {
     let key = AddressedTo(user_id.to_string(), email.to_string());
     let found = db
-        .read_through(&key, || async {
-            if !super::users::email_proven(db, user_id).await? {
+        .read_through(&key, |db| async move {
+            if !super::users::email_proven(&db, user_id).await? {
                 return Ok(Some(None));
             }
-            find_by_email(db, email).await.map(Some)
+            find_by_email(&db, email).await.map(Some)
         })
         .await?;
     Ok(found.flatten())
 }
 
-/// (user id, email) of a signed-in user, for [`addressed_to_user`]: a kind of read the SQLite
+/// (user id, email) of a signed-in user, for [`addressed_to_user`]: a kind of read the read
 /// cache keeps. The answer is `Some(None)` for "no invitation", so that it is kept too.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct AddressedTo(String, String);

@@ -133,8 +133,8 @@ const PREFIX_END: char = '\u{10FFFF}';
 /// that a page costs one round trip: the caller must authorize with them before using the rows.
 /// `None` when the workspace does not exist.
 ///
-/// On SQLite a page is served from the [`ReadCache`] while the database has not changed since
-/// it was read and no invitation of the workspace has expired since (the pending and expired
+/// A page is served from the [`ReadCache`] while the database has not changed since it was
+/// read and no invitation of the workspace has expired since (the pending and expired
 /// filters and counts depend on the clock).
 ///
 /// [`ReadCache`]: super::read_cache::ReadCache
@@ -148,11 +148,12 @@ pub async fn list(
 ) -> DbResult<Option<Page>> {
     let query = PageQuery::new(workspace_id, viewer_id, filter, after, limit);
     let now = super::now();
+    let reading = &query;
     let page = db
         .read_through_fresh(
             &query,
             |page: &Arc<Page>| page.valid_until > now,
-            || async { Ok(list_uncached(db, &query, now).await?.map(Arc::new)) },
+            |db| async move { Ok(list_uncached(&db, reading, now).await?.map(Arc::new)) },
         )
         .await?;
     Ok(page.map(|page| Page::clone(&page)))
@@ -280,7 +281,7 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
     );
     let invitation_columns: &'static str = match db {
         Db::Sqlite(..) => INVITATION_COLUMNS_SQLITE,
-        Db::Postgres(_) => INVITATION_COLUMNS_POSTGRES,
+        Db::Postgres(..) => INVITATION_COLUMNS_POSTGRES,
     };
     let invitation_base = |expiry: &str| {
         format!(
@@ -436,7 +437,7 @@ async fn list_uncached(db: &Db, query: &PageQuery, now: i64) -> DbResult<Option<
          sort_key, kind, has_account, disabled_at, last_sign_in_at";
     let page = match db {
         Db::Sqlite(..) => super::sqlite::json_rows(COLUMNS, &page),
-        Db::Postgres(_) => super::postgres::json_rows(COLUMNS, &page),
+        Db::Postgres(..) => super::postgres::json_rows(COLUMNS, &page),
     };
     // The counts per status and the next expiry are index ranges of the workspace's
     // invitations by expiry (expired invitations are few: they are what is left to clean up).

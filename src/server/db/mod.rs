@@ -23,7 +23,7 @@ pub mod users;
 pub mod webhooks;
 pub mod workspaces;
 
-use read_cache::ReadCache;
+use read_cache::{ReadCache, Snapshots};
 use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
 
@@ -31,15 +31,21 @@ use std::sync::Arc;
 pub enum Db {
     /// The pool, and the cache of reads that stay valid until the database next changes.
     Sqlite(SqlitePool, Arc<ReadCache>),
-    Postgres(PgPool),
+    /// The pool, and the cache with the snapshot this handle reads it at, if any.
+    Postgres(PgPool, Snapshots),
 }
 
-/// Runs `$body` with `$p` bound to the concrete pool of either backend.
+/// Runs `$body` with `$p` bound to the concrete pool of either backend. On PostgreSQL a
+/// statement run through a request's handle ends the snapshot the request reads the cache at
+/// (see [`read_cache`]): what it writes must be seen by the request's next reads.
 macro_rules! with_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
             $crate::server::db::Db::Sqlite($p, _) => $body,
-            $crate::server::db::Db::Postgres($p) => $body,
+            $crate::server::db::Db::Postgres($p, snapshots) => {
+                snapshots.own_statement();
+                $body
+            }
         }
     };
 }
@@ -52,7 +58,7 @@ impl Db {
     pub fn row_lock(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "",
-            Db::Postgres(_) => " FOR UPDATE",
+            Db::Postgres(..) => " FOR UPDATE",
         }
     }
 }
@@ -64,7 +70,7 @@ impl Db {
     pub fn bytewise(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "",
-            Db::Postgres(_) => " COLLATE \"C\"",
+            Db::Postgres(..) => " COLLATE \"C\"",
         }
     }
 }
@@ -104,7 +110,7 @@ impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Db::Sqlite(..) => "Db::Sqlite",
-            Db::Postgres(_) => "Db::Postgres",
+            Db::Postgres(..) => "Db::Postgres",
         })
     }
 }
@@ -123,14 +129,17 @@ impl Db {
             Ok(Db::Sqlite(pool, Arc::new(cache)))
         } else {
             let size = pool_size.unwrap_or((cores * 5).max(10));
-            Ok(Db::Postgres(postgres::connect(url, size).await?))
+            Ok(Db::Postgres(
+                postgres::connect(url, size).await?,
+                Snapshots::new(),
+            ))
         }
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
             Db::Sqlite(p, _) => sqlite::MIGRATOR.run(p).await,
-            Db::Postgres(p) => postgres::MIGRATOR.run(p).await,
+            Db::Postgres(p, _) => postgres::MIGRATOR.run(p).await,
         }
     }
 

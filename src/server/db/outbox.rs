@@ -2,6 +2,7 @@
 //! background sender that claims them with a lease so that no two instances send one row.
 
 use super::{now, with_pool, Db, DbResult};
+use std::sync::Arc;
 
 /// A message to enqueue. For invitations, `invite_email` names the invitation and the bodies
 /// carry [`INVITE_LINK`] where the link goes; the sender mints the token at delivery.
@@ -58,7 +59,7 @@ pub async fn claim_due(db: &Db, limit: i64, lease_secs: i64) -> DbResult<Vec<Out
                 .fetch_all(p)
                 .await
         }
-        Db::Postgres(p) => {
+        Db::Postgres(p, _) => {
             sqlx::query_as::<_, OutboxRow>(super::postgres::CLAIM_OUTBOX)
                 .bind(now)
                 .bind(now + lease_secs)
@@ -119,12 +120,38 @@ pub struct InvitationMail {
     pub last_error: Option<String>,
 }
 
+/// The invitation emails of a members page, for their latest mails: a kind of read the read
+/// cache keeps (every members page with invitations shows how their mail went).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct MailsOf(Vec<String>);
+
+impl super::read_cache::CachedRead for MailsOf {
+    type Answer = Arc<Vec<InvitationMail>>;
+    const CAPACITY: usize = 512;
+}
+
 /// The latest outbox row of each invitation email in `emails` (one index range each: a page
-/// holds at most a page of invitations).
-pub async fn latest_invitation_mails(db: &Db, emails: &[&str]) -> DbResult<Vec<InvitationMail>> {
+/// holds at most a page of invitations), served from the read cache until the database next
+/// changes (the sender's progress is a write).
+pub async fn latest_invitation_mails(
+    db: &Db,
+    emails: &[&str],
+) -> DbResult<Arc<Vec<InvitationMail>>> {
     if emails.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Arc::default());
     }
+    let key = MailsOf(emails.iter().map(|e| e.to_string()).collect());
+    let mails = db
+        .read_through(&key, |db| async move {
+            latest_uncached(&db, emails)
+                .await
+                .map(|m| Some(Arc::new(m)))
+        })
+        .await?;
+    Ok(mails.unwrap_or_default())
+}
+
+async fn latest_uncached(db: &Db, emails: &[&str]) -> DbResult<Vec<InvitationMail>> {
     let placeholders: Vec<String> = (1..=emails.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT invite_email, created_at, CAST(attempts AS BIGINT) AS attempts, next_attempt_at, sent_at, last_error \

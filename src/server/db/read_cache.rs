@@ -1,30 +1,125 @@
-//! Results of the reads that nearly every request makes on SQLite — the session with its user,
-//! the caller's roles and workspaces, and a page of a workspace's members — kept until the
-//! database next changes.
+//! Results of the reads that nearly every request makes — the session with its user (SQLite),
+//! the caller's roles and workspaces, the invitation addressed to them, and a page of a
+//! workspace's members — kept until the database next changes.
 //!
-//! SQLite tells a connection whether any other connection, in this process or another, has
+//! Every cached entry belongs to the [`Version`] of the database under which it was read, and
+//! is served only to a reader that finds the database at that same version; a newer version
+//! discards them all. So a cached answer is exactly what the query would return at the
+//! reader's version, except for what depends on the clock, which the callers check themselves
+//! (a session's expiry) or give a freshness test (a members page holds until the workspace's
+//! next invitation expires).
+//!
+//! **SQLite** tells a connection whether any other connection, in this process or another, has
 //! committed since it last asked (`PRAGMA data_version`). A dedicated connection that never
-//! writes asks it before each read (about a microsecond); every cached entry belongs to the
-//! version under which it was read, and any commit anywhere discards them all. So a cached
-//! answer is exactly what the query would return now, except for what depends on the clock,
-//! which the callers check themselves (a session's expiry) or give a freshness test (a members
-//! page holds until the workspace's next invitation expires).
+//! writes asks it before each read (about a microsecond).
 //!
-//! PostgreSQL has no such cheap signal, and several instances may share it: it is not cached.
+//! **PostgreSQL**, shared by several instances, has no such counter, but every statement runs
+//! under a snapshot (`pg_current_snapshot()`): the highest completed transaction id plus one
+//! (`xmax`) and the transactions still running below it (`xip`). Two snapshots with the same
+//! `xmax` and the same running transactions see exactly the same committed rows, and the
+//! snapshot changes whenever any transaction of any instance commits or aborts: at an equal
+//! `xmax` the running set can only shrink, since new transaction ids start at `xmax` or above.
+//! So `(xmax, -(number running))` orders snapshots in time and is equal only for the same
+//! database. The session query of every signed-in request reads it (no extra round trip), and
+//! the request reads through the cache at that version ([`super::Db::at_snapshot`]) — until
+//! it runs a statement of its own: from then on (a write, or any read not through the cache)
+//! it reads uncached, so a request always sees its own writes. Another instance's commit moves
+//! the snapshot, so the next request, on any instance, reads afresh.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The change counter of one SQLite database and what was read under its current value: one
-/// map per kind of read (its key and value types), created at the first read of that kind.
+/// Where the database stood when a read began: SQLite's `(data_version, 0)`, PostgreSQL's
+/// `(xmax, -(transactions running below it))`. Later versions compare greater; two readers
+/// with equal versions see the same database.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Version(i64, i64);
+
+impl Version {
+    /// A PostgreSQL snapshot's version: its `xmax` and how many transactions it sees running.
+    pub fn of_snapshot(xmax: i64, running: i64) -> Version {
+        Version(xmax, -running)
+    }
+}
+
+/// What was read under the database's current version: one map per kind of read (its key and
+/// value types), created at the first read of that kind; and, on SQLite, the connection that
+/// watches the database's change counter.
 pub struct ReadCache {
-    /// `None` once closed, or when the database cannot be watched: then nothing is cached.
+    /// `None` once closed, when the database cannot be watched, and on PostgreSQL (whose
+    /// readers bring their snapshot's version): then nothing is cached unless a reader does.
     watch: Mutex<Option<rusqlite::Connection>>,
     maps: Mutex<HashMap<(TypeId, TypeId), Arc<dyn Any + Send + Sync>>>,
+}
+
+/// A PostgreSQL handle's side of the cache: the cache, and the snapshot this handle reads at
+/// while it holds one (a request's handle, from [`super::Db::at_snapshot`]).
+#[derive(Clone)]
+pub struct Snapshots {
+    cache: Arc<ReadCache>,
+    at: Option<RequestSnapshot>,
+}
+
+#[derive(Clone)]
+struct RequestSnapshot {
+    version: Version,
+    /// Shared by every clone of the request's handle: false once the request ran a statement
+    /// of its own, after which the snapshot may be older than what the request wrote.
+    current: Arc<AtomicBool>,
+}
+
+impl Snapshots {
+    /// A handle on the cache that reads at no snapshot (so never from the cache).
+    pub fn new() -> Snapshots {
+        Snapshots {
+            cache: Arc::new(ReadCache::unwatched()),
+            at: None,
+        }
+    }
+
+    /// Called by [`super::with_pool`] before every statement run through this handle.
+    pub fn own_statement(&self) {
+        if let Some(at) = &self.at {
+            at.current.store(false, Ordering::Relaxed);
+        }
+    }
+
+    fn version(&self) -> Option<Version> {
+        self.at
+            .as_ref()
+            .filter(|at| at.current.load(Ordering::Relaxed))
+            .map(|at| at.version)
+    }
+
+    fn at(&self, version: Version) -> Snapshots {
+        Snapshots {
+            cache: Arc::clone(&self.cache),
+            at: Some(RequestSnapshot {
+                version,
+                current: Arc::new(AtomicBool::new(true)),
+            }),
+        }
+    }
+
+    fn detached(&self) -> Snapshots {
+        Snapshots {
+            cache: Arc::clone(&self.cache),
+            at: None,
+        }
+    }
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Snapshots::new()
+    }
 }
 
 /// A kind of read worth caching: its key type, answer type and how many answers to keep (when
@@ -35,14 +130,38 @@ pub trait CachedRead: Hash + Eq + Send + Sync + 'static {
 }
 
 impl super::Db {
-    /// `load`'s answer for `key`: on SQLite kept until the database next changes, and served
-    /// from memory until then; on PostgreSQL (and when the database cannot be watched) always
-    /// loaded. `None` answers are not kept. What depends on the clock must be checked by the
-    /// caller on every answer, cached or not.
+    /// This handle reading at a PostgreSQL snapshot's `version` (read in the same statement as
+    /// the request's session): its reads through the cache are served at that version until it
+    /// runs a statement of its own. On SQLite (which watches its own version), the same handle.
+    pub fn at_snapshot(&self, version: Option<Version>) -> super::Db {
+        match (self, version) {
+            (super::Db::Postgres(pool, snapshots), Some(version)) => {
+                super::Db::Postgres(pool.clone(), snapshots.at(version))
+            }
+            _ => self.clone(),
+        }
+    }
+
+    /// The handle a cached read's query runs on: the same pool, but its statement does not
+    /// end the request's snapshot (what it reads is stored under that snapshot's version).
+    fn loader(&self) -> super::Db {
+        match self {
+            super::Db::Postgres(pool, snapshots) => {
+                super::Db::Postgres(pool.clone(), snapshots.detached())
+            }
+            sqlite => sqlite.clone(),
+        }
+    }
+
+    /// `load`'s answer for `key`, kept until the database next changes and served from memory
+    /// until then: on SQLite to every reader, on PostgreSQL to readers at the same snapshot;
+    /// loaded every time when the database cannot be watched or the handle holds no current
+    /// snapshot. `load` runs its query on the handle it is given. `None` answers are not kept.
+    /// What depends on the clock must be checked by the caller on every answer, cached or not.
     pub async fn read_through<K, Fut>(
         &self,
         key: &K,
-        load: impl FnOnce() -> Fut,
+        load: impl FnOnce(super::Db) -> Fut,
     ) -> super::DbResult<Option<K::Answer>>
     where
         K: CachedRead + Clone,
@@ -58,18 +177,20 @@ impl super::Db {
         &self,
         key: &K,
         fresh: impl FnOnce(&K::Answer) -> bool,
-        load: impl FnOnce() -> Fut,
+        load: impl FnOnce(super::Db) -> Fut,
     ) -> super::DbResult<Option<K::Answer>>
     where
         K: CachedRead + Clone,
         Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
     {
-        let super::Db::Sqlite(_, cache) = self else {
-            return load().await;
+        // The version is read before the query (SQLite) or was read with the request's
+        // session (PostgreSQL), so the answer is at least as new as it.
+        let (cache, version) = match self {
+            super::Db::Sqlite(_, cache) => (cache, cache.version()),
+            super::Db::Postgres(_, snapshots) => (&snapshots.cache, snapshots.version()),
         };
-        // Read the version before the query, so the answer is at least as new as it.
-        let Some(version) = cache.version() else {
-            return load().await;
+        let Some(version) = version else {
+            return load(self.loader()).await;
         };
         let map = cache.map::<K>();
         if let Some(answer) = map.get(version, key) {
@@ -77,7 +198,7 @@ impl super::Db {
                 return Ok(Some(answer));
             }
         }
-        let answer = load().await?;
+        let answer = load(self.loader()).await?;
         if let Some(answer) = &answer {
             map.put(version, key.clone(), answer.clone());
         }
@@ -112,6 +233,14 @@ impl ReadCache {
         }
     }
 
+    /// A cache whose readers bring their own version (PostgreSQL snapshots).
+    fn unwatched() -> ReadCache {
+        ReadCache {
+            watch: Mutex::new(None),
+            maps: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn map<K: CachedRead>(&self) -> Arc<Versioned<K, K::Answer>> {
         let mut maps = lock(&self.maps);
         let entry = maps
@@ -122,13 +251,15 @@ impl ReadCache {
             .expect("the map of a kind of read is created with that kind's types")
     }
 
-    /// The database's version now: it changes whenever any connection commits. Read it before
-    /// the query whose result is stored under it, so that the result is at least as new.
-    /// `None` when it cannot be read: then nothing is cached.
-    pub fn version(&self) -> Option<i64> {
+    /// The SQLite database's version now: it changes whenever any connection commits. Read it
+    /// before the query whose result is stored under it, so that the result is at least as
+    /// new. `None` when it cannot be read (and on PostgreSQL): then nothing is cached.
+    pub fn version(&self) -> Option<Version> {
         let watch = lock(&self.watch);
         let mut stmt = watch.as_ref()?.prepare_cached("PRAGMA data_version").ok()?;
-        stmt.query_row([], |row| row.get(0)).ok()
+        stmt.query_row([], |row| row.get(0))
+            .ok()
+            .map(|v| Version(v, 0))
     }
 
     /// Stops watching (and so caching): before the pool closes, so that its last connection
@@ -145,21 +276,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A map whose entries all belong to one database version.
 struct Versioned<K, V> {
     cap: usize,
-    inner: Mutex<(i64, HashMap<K, V>)>,
+    inner: Mutex<(Version, HashMap<K, V>)>,
 }
 
 impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
     fn new(cap: usize) -> Self {
         Versioned {
             cap,
-            inner: Mutex::new((i64::MIN, HashMap::new())),
+            inner: Mutex::new((Version(i64::MIN, i64::MIN), HashMap::new())),
         }
     }
 
-    fn get(&self, version: i64, key: &K) -> Option<V> {
+    fn get(&self, version: Version, key: &K) -> Option<V> {
         let mut inner = lock(&self.inner);
         if version > inner.0 {
-            // The counter only grows: an older entry can never be current again.
+            // Versions only grow: an older entry can never be current again.
             inner.0 = version;
             inner.1.clear();
         }
@@ -172,7 +303,7 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
 
     /// Stores what was read after `version` was taken; dropped if a newer version was seen
     /// since.
-    fn put(&self, version: i64, key: K, value: V) {
+    fn put(&self, version: Version, key: K, value: V) {
         let mut inner = lock(&self.inner);
         if version > inner.0 {
             inner.0 = version;
@@ -192,25 +323,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_postgresql_snapshot_is_newer_when_a_transaction_completed_since() {
+        // xmax 100 with transactions 97 and 98 running, then 98 commits, then 100 commits.
+        let first = Version::of_snapshot(100, 2);
+        let after_98 = Version::of_snapshot(100, 1);
+        let after_100 = Version::of_snapshot(101, 1);
+        assert!(first < after_98 && after_98 < after_100);
+        assert_eq!(first, Version::of_snapshot(100, 2));
+    }
+
+    #[test]
     fn an_entry_lives_only_while_the_version_it_was_read_under_is_current() {
         let map: Versioned<&str, i32> = Versioned::new(2);
-        map.put(5, "a", 1);
-        assert_eq!(map.get(5, &"a"), Some(1));
-        assert_eq!(map.get(6, &"a"), None);
+        map.put(Version(5, 0), "a", 1);
+        assert_eq!(map.get(Version(5, 0), &"a"), Some(1));
+        assert_eq!(map.get(Version(6, 0), &"a"), None);
         // Read under version 5, stored or looked up after version 6 was seen: stale.
-        map.put(5, "a", 1);
-        assert_eq!(map.get(6, &"a"), None);
-        map.put(6, "a", 2);
-        assert_eq!(map.get(5, &"a"), None);
+        map.put(Version(5, 0), "a", 1);
+        assert_eq!(map.get(Version(6, 0), &"a"), None);
+        map.put(Version(6, 0), "a", 2);
+        assert_eq!(map.get(Version(5, 0), &"a"), None);
         assert_eq!(
-            map.get(6, &"a"),
+            map.get(Version(6, 0), &"a"),
             Some(2),
             "a late reader does not empty the map"
         );
-        map.put(6, "a", 2);
-        map.put(6, "b", 3);
-        map.put(6, "c", 4);
-        assert_eq!(map.get(6, &"c"), Some(4), "a full map starts over");
-        assert_eq!(map.get(6, &"a"), None);
+        map.put(Version(6, 0), "a", 2);
+        map.put(Version(6, 0), "b", 3);
+        map.put(Version(6, 0), "c", 4);
+        assert_eq!(
+            map.get(Version(6, 0), &"c"),
+            Some(4),
+            "a full map starts over"
+        );
+        assert_eq!(map.get(Version(6, 0), &"a"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Sessions: one row per session cookie, found by the SHA-256 of the cookie's id (the
 //! tower-sessions store of `auth::session` is built on these).
 
+use super::read_cache::Version;
 use super::users::UserRow;
 use super::{with_pool, Db, DbResult};
 use sqlx::{FromRow, Row};
@@ -21,6 +22,9 @@ pub struct SessionRow {
     pub public_id: String,
     pub user_agent: String,
     pub ip: String,
+    /// On PostgreSQL, the version of the snapshot the row was read under: the request reads
+    /// the cache at it ([`Db::at_snapshot`]). `None` on SQLite.
+    pub read_at: Option<Version>,
 }
 
 /// A session as written: every column of its row.
@@ -48,38 +52,66 @@ impl super::read_cache::CachedRead for SessionKey {
     const CAPACITY: usize = 10_000;
 }
 
-/// The session and its user in one query: every request that carries a cookie runs it.
-static LOAD: LazyLock<String> = LazyLock::new(|| {
+/// The session and its user in one query: every request that carries a cookie runs it. On
+/// PostgreSQL it also reads the version of the statement's snapshot (see `read_cache`).
+static LOAD: LazyLock<String> = LazyLock::new(|| load_sql(""));
+static LOAD_AT_SNAPSHOT: LazyLock<String> = LazyLock::new(|| {
+    load_sql(
+        "CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT) AS v_xmax, \
+         (SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot())) AS v_running, ",
+    )
+});
+
+fn load_sql(snapshot_columns: &str) -> String {
     let user_columns: Vec<String> = super::users::USER_COLUMNS
         .split(", ")
         .map(|c| format!("u.{c}"))
         .collect();
     format!(
-        "SELECT s.session_version AS s_session_version, s.signed_in_at AS s_signed_in_at, \
+        "SELECT {snapshot_columns}s.session_version AS s_session_version, s.signed_in_at AS s_signed_in_at, \
          s.seen_at AS s_seen_at, s.expires_at AS s_expires_at, s.method AS s_method, s.flow AS s_flow, \
          s.public_id AS s_public_id, s.user_agent AS s_user_agent, s.ip AS s_ip, {} \
          FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
         user_columns.join(", ")
     )
-});
+}
 
 /// The unexpired session with this token hash. On SQLite, served from the read cache while
-/// the database has not changed since it was read; the expiry is checked against `now` on
+/// the database has not changed since it was read; on PostgreSQL read with its snapshot's
+/// version, at which the request then reads the cache. The expiry is checked against `now` on
 /// every answer, cached or not.
 pub async fn load(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
-    let key = SessionKey(token_hash.to_string());
-    let row = db
-        .read_through(&key, || load_uncached(db, token_hash))
-        .await?;
+    let row = match db {
+        Db::Sqlite(..) => {
+            let key = SessionKey(token_hash.to_string());
+            db.read_through(
+                &key,
+                |db| async move { load_uncached(&db, token_hash).await },
+            )
+            .await?
+        }
+        Db::Postgres(..) => load_uncached(db, token_hash).await?,
+    };
     Ok(row.filter(|row| row.expires_at > now))
 }
 
 async fn load_uncached(db: &Db, token_hash: &str) -> DbResult<Option<SessionRow>> {
+    let sql = match db {
+        Db::Sqlite(..) => &*LOAD,
+        Db::Postgres(..) => &*LOAD_AT_SNAPSHOT,
+    };
     with_pool!(db, p => {
-        let Some(row) = sqlx::query(&LOAD).bind(token_hash).fetch_optional(p).await?
+        let Some(row) = sqlx::query(sql).bind(token_hash).fetch_optional(p).await?
         else {
             return Ok(None);
+        };
+        let read_at = match db {
+            Db::Sqlite(..) => None,
+            Db::Postgres(..) => Some(Version::of_snapshot(
+                row.try_get("v_xmax")?,
+                row.try_get("v_running")?,
+            )),
         };
         let user = match row.try_get::<Option<String>, _>("id")? {
             Some(_) => Some(UserRow::from_row(&row)?),
@@ -96,6 +128,7 @@ async fn load_uncached(db: &Db, token_hash: &str) -> DbResult<Option<SessionRow>
             public_id: row.try_get::<Option<String>, _>("s_public_id")?.unwrap_or_default(),
             user_agent: row.try_get("s_user_agent")?,
             ip: row.try_get("s_ip")?,
+            read_at,
         }))
     })
 }

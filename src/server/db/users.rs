@@ -91,7 +91,7 @@ pub enum EmailUse {
     PendingInvite,
 }
 
-/// A user's organization and workspace roles, by user id: a kind of read the SQLite cache
+/// A user's organization and workspace roles, by user id: a kind of read the read cache
 /// keeps (every page view and most API calls load the caller's roles).
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct RolesOf(String);
@@ -104,12 +104,14 @@ impl super::read_cache::CachedRead for RolesOf {
     const CAPACITY: usize = 10_000;
 }
 
-/// The user's roles in every organization and workspace they belong to. On SQLite, served
-/// from the read cache until the database next changes (nothing here depends on the clock).
+/// The user's roles in every organization and workspace they belong to, served from the read
+/// cache until the database next changes (nothing here depends on the clock).
 pub async fn load_actor(db: &Db, user: &UserRow) -> DbResult<Actor> {
     let key = RolesOf(user.id.clone());
     let (org_roles, workspace_roles) = db
-        .read_through(&key, || async { load_roles(db, &user.id).await.map(Some) })
+        .read_through(&key, |db| async move {
+            load_roles(&db, &user.id).await.map(Some)
+        })
         .await?
         .unwrap_or_default();
     Ok(Actor {

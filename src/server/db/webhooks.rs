@@ -175,7 +175,7 @@ pub async fn claim_due(db: &Db, limit: i64, lease_secs: i64) -> DbResult<Vec<Cla
     let now = now();
     let skip_locked = match db {
         Db::Sqlite(..) => "",
-        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        Db::Postgres(..) => " FOR UPDATE SKIP LOCKED",
     };
     let claim = format!(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \

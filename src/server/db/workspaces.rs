@@ -70,28 +70,28 @@ pub async fn get_org(db: &Db, id: &str) -> DbResult<Option<OrgRow>> {
 
 /// Every workspace (platform admins and operators).
 pub async fn list_all(db: &Db) -> DbResult<Vec<WorkspaceRow>> {
-    listed(db, WorkspacesOf(None), || async {
+    listed(db, WorkspacesOf(None), |db| async move {
         let sql = format!("{WORKSPACE_SELECT} ORDER BY o.name, w.name LIMIT $1");
-        with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(LIST_LIMIT).fetch_all(p).await)
+        with_pool!(&db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(LIST_LIMIT).fetch_all(p).await)
     })
     .await
 }
 
 /// The workspaces a user belongs to or administers through their organization.
 pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Vec<WorkspaceRow>> {
-    listed(db, WorkspacesOf(Some(user_id.to_string())), || async {
+    listed(db, WorkspacesOf(Some(user_id.to_string())), |db| async move {
         let sql = format!(
             "{WORKSPACE_SELECT} WHERE w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1) \
              OR w.org_id IN (SELECT org_id FROM org_members WHERE user_id = $1 AND role IN ('org_owner', 'org_admin')) \
              ORDER BY o.name, w.name LIMIT $2"
         );
-        with_pool!(db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(user_id).bind(LIST_LIMIT).fetch_all(p).await)
+        with_pool!(&db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(user_id).bind(LIST_LIMIT).fetch_all(p).await)
     })
     .await
 }
 
 /// The workspace list of one user (`None`: every workspace, for platform admins): a kind of
-/// read the SQLite cache keeps, since every page view lists the caller's workspaces.
+/// read the read cache keeps, since every page view lists the caller's workspaces.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct WorkspacesOf(Option<String>);
 
@@ -105,13 +105,13 @@ impl super::read_cache::CachedRead for WorkspacesOf {
 async fn listed<Fut>(
     db: &Db,
     key: WorkspacesOf,
-    load: impl FnOnce() -> Fut,
+    load: impl FnOnce(Db) -> Fut,
 ) -> DbResult<Vec<WorkspaceRow>>
 where
     Fut: std::future::Future<Output = DbResult<Vec<WorkspaceRow>>>,
 {
     Ok(db
-        .read_through(&key, || async { load().await.map(Some) })
+        .read_through(&key, |db| async move { load(db).await.map(Some) })
         .await?
         .unwrap_or_default())
 }
