@@ -320,7 +320,8 @@ pub async fn find_by_email(db: &Db, email: &str) -> DbResult<Option<InvitationRo
 
 /// The pending invitation addressed to a signed-in user (`user_id`, whose email is `email`),
 /// if their email is proven (else none is theirs to see): the banner of every page asks.
-/// Served from the read cache until the database next changes; the caller derives
+/// Served from the read cache until the database next changes (`read_cache` says which
+/// requests read through it); the caller derives
 /// what depends on the clock (expired or not) from the row.
 pub async fn addressed_to_user(
     db: &Db,

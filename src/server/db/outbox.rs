@@ -132,7 +132,7 @@ impl super::read_cache::CachedRead for MailsOf {
 
 /// The latest outbox row of each invitation email in `emails` (one index range each: a page
 /// holds at most a page of invitations), served from the read cache until the database next
-/// changes (the sender's progress is a write).
+/// changes (the sender's progress is a write; `read_cache` says which requests read through it).
 pub async fn latest_invitation_mails(
     db: &Db,
     emails: &[&str],

@@ -1,5 +1,6 @@
 //! PostgreSQL specifics: connection options and its migration folder.
 
+use super::read_cache::Version;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -12,6 +13,23 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await
+}
+
+/// The columns that read the version of the statement's snapshot (`read_cache::Version`):
+/// the server's start, `xmax` and how many transactions run below it (the session query of
+/// every signed-in request reads them).
+pub const SNAPSHOT_VERSION_COLUMNS: &str =
+    "CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT) AS v_started, \
+     CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT) AS v_xmax, \
+     (SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot())) AS v_running";
+
+/// The version of the database's snapshot now.
+pub async fn snapshot_version(pool: &PgPool) -> Result<Version, sqlx::Error> {
+    let (started, xmax, running): (i64, i64, i64) =
+        sqlx::query_as(&format!("SELECT {SNAPSHOT_VERSION_COLUMNS}"))
+            .fetch_one(pool)
+            .await?;
+    Ok(Version::of_snapshot(started, xmax, running))
 }
 
 /// Claims due outbox rows; `SKIP LOCKED` lets several instances claim disjoint rows at once.

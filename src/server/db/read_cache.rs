@@ -17,14 +17,21 @@
 //! under a snapshot (`pg_current_snapshot()`): the highest completed transaction id plus one
 //! (`xmax`) and the transactions still running below it (`xip`). Two snapshots with the same
 //! `xmax` and the same running transactions see exactly the same committed rows, and the
-//! snapshot changes whenever any transaction of any instance commits or aborts: at an equal
-//! `xmax` the running set can only shrink, since new transaction ids start at `xmax` or above.
-//! So `(xmax, -(number running))` orders snapshots in time and is equal only for the same
-//! database. The session query of every signed-in request reads it (no extra round trip), and
-//! the request reads through the cache at that version ([`super::Db::at_snapshot`]) — until
-//! it runs a statement of its own: from then on (a write, or any read not through the cache)
-//! it reads uncached, so a request always sees its own writes. Another instance's commit moves
-//! the snapshot, so the next request, on any instance, reads afresh.
+//! snapshot changes whenever a transaction that wrote (one given a transaction id), in any
+//! database of the server and on any instance, commits or aborts: at an equal `xmax` the
+//! running set can only shrink, since new transaction ids start at `xmax` or above. So
+//! `(xmax, -(number running))` orders snapshots in time and is equal only for the same
+//! database; the server's start time leads it, for a server restored from a backup. (Read from
+//! the primary: a hot standby reports its running transactions differently.)
+//!
+//! The session query of every signed-in request reads its snapshot's version (no extra round
+//! trip), and the request reads through the cache at that version ([`super::Db::at_snapshot`])
+//! until it runs a statement of its own: from then on (a write, or any read not through the
+//! cache) it reads uncached, so a request always sees its own writes. An answer read on a miss
+//! is kept only if the snapshot has not moved by the end of the read (one more statement), so
+//! every entry is exactly the database at its version. Another instance's commit moves the
+//! snapshot, so the next request, on any instance, reads afresh. Requests with an API token
+//! carry no snapshot and are not served from the cache.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -34,18 +41,23 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Where the database stood when a read began: SQLite's `(data_version, 0)`, PostgreSQL's
-/// `(xmax, -(transactions running below it))`. Later versions compare greater; two readers
-/// with equal versions see the same database.
+/// Where the database stood when a read began: SQLite's `data_version`; PostgreSQL's server
+/// start, snapshot `xmax` and (negated) count of transactions running below it. Later versions
+/// compare greater; two readers with equal versions see the same database.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
-pub struct Version(i64, i64);
+pub struct Version(i64, i64, i64);
 
 impl Version {
-    /// A PostgreSQL snapshot's version: its `xmax` and how many transactions it sees running.
-    pub fn of_snapshot(xmax: i64, running: i64) -> Version {
-        Version(xmax, -running)
+    /// A PostgreSQL snapshot's version. The server's start time (microseconds) comes first: a
+    /// server restored from a backup may count transaction ids again from lower down.
+    pub fn of_snapshot(server_started: i64, xmax: i64, running: i64) -> Version {
+        Version(server_started, xmax, -running)
+    }
+
+    fn of_data_version(data_version: i64) -> Version {
+        Version(0, data_version, 0)
     }
 }
 
@@ -142,6 +154,23 @@ impl super::Db {
         }
     }
 
+    /// After a miss at `version`: may what was just read be kept under it? On SQLite, yes: a
+    /// later reader reads the version again before its lookup, so it never finds an answer
+    /// older than one it has seen. On PostgreSQL only if the database is still at the request's
+    /// snapshot now (one more statement), so that what was read is exactly the database at
+    /// that snapshot; if something committed meanwhile, the answer (newer than the snapshot) is
+    /// not kept, and the request reads afresh from now on, never older than what it just saw.
+    async fn still_at(&self, version: Version) -> super::DbResult<bool> {
+        let super::Db::Postgres(pool, snapshots) = self else {
+            return Ok(true);
+        };
+        if super::postgres::snapshot_version(pool).await? == version {
+            return Ok(true);
+        }
+        snapshots.own_statement();
+        Ok(false)
+    }
+
     /// The handle a cached read's query runs on: the same pool, but its statement does not
     /// end the request's snapshot (what it reads is stored under that snapshot's version).
     fn loader(&self) -> super::Db {
@@ -200,7 +229,9 @@ impl super::Db {
         }
         let answer = load(self.loader()).await?;
         if let Some(answer) = &answer {
-            map.put(version, key.clone(), answer.clone());
+            if self.still_at(version).await? {
+                map.put(version, key.clone(), answer.clone());
+            }
         }
         Ok(answer)
     }
@@ -259,7 +290,7 @@ impl ReadCache {
         let mut stmt = watch.as_ref()?.prepare_cached("PRAGMA data_version").ok()?;
         stmt.query_row([], |row| row.get(0))
             .ok()
-            .map(|v| Version(v, 0))
+            .map(Version::of_data_version)
     }
 
     /// Stops watching (and so caching): before the pool closes, so that its last connection
@@ -283,7 +314,7 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
     fn new(cap: usize) -> Self {
         Versioned {
             cap,
-            inner: Mutex::new((Version(i64::MIN, i64::MIN), HashMap::new())),
+            inner: Mutex::new((Version(i64::MIN, i64::MIN, i64::MIN), HashMap::new())),
         }
     }
 
@@ -325,37 +356,39 @@ mod tests {
     #[test]
     fn a_postgresql_snapshot_is_newer_when_a_transaction_completed_since() {
         // xmax 100 with transactions 97 and 98 running, then 98 commits, then 100 commits.
-        let first = Version::of_snapshot(100, 2);
-        let after_98 = Version::of_snapshot(100, 1);
-        let after_100 = Version::of_snapshot(101, 1);
+        let first = Version::of_snapshot(7, 100, 2);
+        let after_98 = Version::of_snapshot(7, 100, 1);
+        let after_100 = Version::of_snapshot(7, 101, 1);
         assert!(first < after_98 && after_98 < after_100);
-        assert_eq!(first, Version::of_snapshot(100, 2));
+        assert_eq!(first, Version::of_snapshot(7, 100, 2));
+        // The server restarted (restored from a backup): lower ids, but a newer version.
+        assert!(Version::of_snapshot(8, 50, 0) > after_100);
     }
 
     #[test]
     fn an_entry_lives_only_while_the_version_it_was_read_under_is_current() {
         let map: Versioned<&str, i32> = Versioned::new(2);
-        map.put(Version(5, 0), "a", 1);
-        assert_eq!(map.get(Version(5, 0), &"a"), Some(1));
-        assert_eq!(map.get(Version(6, 0), &"a"), None);
+        map.put(Version::of_data_version(5), "a", 1);
+        assert_eq!(map.get(Version::of_data_version(5), &"a"), Some(1));
+        assert_eq!(map.get(Version::of_data_version(6), &"a"), None);
         // Read under version 5, stored or looked up after version 6 was seen: stale.
-        map.put(Version(5, 0), "a", 1);
-        assert_eq!(map.get(Version(6, 0), &"a"), None);
-        map.put(Version(6, 0), "a", 2);
-        assert_eq!(map.get(Version(5, 0), &"a"), None);
+        map.put(Version::of_data_version(5), "a", 1);
+        assert_eq!(map.get(Version::of_data_version(6), &"a"), None);
+        map.put(Version::of_data_version(6), "a", 2);
+        assert_eq!(map.get(Version::of_data_version(5), &"a"), None);
         assert_eq!(
-            map.get(Version(6, 0), &"a"),
+            map.get(Version::of_data_version(6), &"a"),
             Some(2),
             "a late reader does not empty the map"
         );
-        map.put(Version(6, 0), "a", 2);
-        map.put(Version(6, 0), "b", 3);
-        map.put(Version(6, 0), "c", 4);
+        map.put(Version::of_data_version(6), "a", 2);
+        map.put(Version::of_data_version(6), "b", 3);
+        map.put(Version::of_data_version(6), "c", 4);
         assert_eq!(
-            map.get(Version(6, 0), &"c"),
+            map.get(Version::of_data_version(6), &"c"),
             Some(4),
             "a full map starts over"
         );
-        assert_eq!(map.get(Version(6, 0), &"a"), None);
+        assert_eq!(map.get(Version::of_data_version(6), &"a"), None);
     }
 }

@@ -55,12 +55,8 @@ impl super::read_cache::CachedRead for SessionKey {
 /// The session and its user in one query: every request that carries a cookie runs it. On
 /// PostgreSQL it also reads the version of the statement's snapshot (see `read_cache`).
 static LOAD: LazyLock<String> = LazyLock::new(|| load_sql(""));
-static LOAD_AT_SNAPSHOT: LazyLock<String> = LazyLock::new(|| {
-    load_sql(
-        "CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT) AS v_xmax, \
-         (SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot())) AS v_running, ",
-    )
-});
+static LOAD_AT_SNAPSHOT: LazyLock<String> =
+    LazyLock::new(|| load_sql(&format!("{}, ", super::postgres::SNAPSHOT_VERSION_COLUMNS)));
 
 fn load_sql(snapshot_columns: &str) -> String {
     let user_columns: Vec<String> = super::users::USER_COLUMNS
@@ -109,6 +105,7 @@ async fn load_uncached(db: &Db, token_hash: &str) -> DbResult<Option<SessionRow>
         let read_at = match db {
             Db::Sqlite(..) => None,
             Db::Postgres(..) => Some(Version::of_snapshot(
+                row.try_get("v_started")?,
                 row.try_get("v_xmax")?,
                 row.try_get("v_running")?,
             )),

@@ -91,7 +91,7 @@ pub enum EmailUse {
     PendingInvite,
 }
 
-/// A user's organization and workspace roles, by user id: a kind of read the read cache
+/// A user's organization and workspace roles, by user id: a kind of read the cache
 /// keeps (every page view and most API calls load the caller's roles).
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct RolesOf(String);

@@ -91,7 +91,7 @@ pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Vec<WorkspaceRow>
 }
 
 /// The workspace list of one user (`None`: every workspace, for platform admins): a kind of
-/// read the read cache keeps, since every page view lists the caller's workspaces.
+/// read the cache keeps, since every page view lists the caller's workspaces.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct WorkspacesOf(Option<String>);
 
