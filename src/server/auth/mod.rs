@@ -15,12 +15,18 @@ use axum::Extension;
 /// The state and request context of the server function being run; the state's database is
 /// the request's ([`RequestContext::db`]).
 pub async fn request() -> Result<(AppState, RequestContext), AppError> {
+    let (state, ctx) = shared_state_and_context().await?;
+    Ok((reading_as_request(state, &ctx), ctx))
+}
+
+/// The app's shared state and the request context, as the server function's context has them.
+async fn shared_state_and_context() -> Result<(AppState, RequestContext), AppError> {
     let state = leptos::prelude::use_context::<AppState>()
         .ok_or_else(|| AppError::Internal("no AppState in context".into()))?;
     let Extension(ctx) = leptos_axum::extract::<Extension<RequestContext>>()
         .await
         .map_err(|e| AppError::Internal(format!("no request context: {e}")))?;
-    Ok((reading_as_request(state, &ctx), ctx))
+    Ok((state, ctx))
 }
 
 /// The app's state with the request's handle on the database in place of the shared one.
@@ -46,7 +52,7 @@ pub struct Caller {
 }
 
 pub async fn caller() -> Result<Caller, AppError> {
-    let (state, ctx) = request().await?;
+    let (state, ctx) = shared_state_and_context().await?;
     Caller::from_request(state, ctx)
 }
 
