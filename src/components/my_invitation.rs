@@ -1,10 +1,11 @@
 //! Answering an invitation while signed in: on the invitation link's page, and as a banner on
 //! the members page for an account whose email is proven.
 
-use crate::api::invites::{my_invitation, AcceptInvite, DeclineInvite};
+use crate::api::invites::{AcceptInvite, DeclineInvite};
 use crate::components::{confirm, full_reload_to};
 use crate::domain::time::format_utc;
 use crate::model::invites::InvitationView;
+use crate::model::ApiError;
 use leptos::prelude::*;
 
 /// "Accept" and "Decline" for the signed-in recipient of `invitation`; `token` is the link's,
@@ -65,11 +66,14 @@ pub fn AnswerInvitation(invitation: InvitationView, token: Option<String>) -> im
     }
 }
 
+/// The invitation addressed to the signed-in account (`my_invitation`), loaded by the page.
+pub type MyInvitationResource = Resource<Result<Option<InvitationView>, ApiError>>;
+
 /// The invitation addressed to the signed-in account, above the members list (nothing when
-/// there is none, or the account's email is not proven).
+/// there is none, or the account's email is not proven). The page makes `mine` once, outside
+/// its view closures (see `pages::members::ListState`).
 #[component]
-pub fn MyInvitation() -> impl IntoView {
-    let mine = Resource::new(|| (), |_| my_invitation());
+pub fn MyInvitation(mine: MyInvitationResource) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || mine.get().and_then(|r| r.ok()).flatten().filter(|i| !i.expired).map(|inv| view! {

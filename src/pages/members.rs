@@ -1,29 +1,44 @@
+mod rows;
+
 use super::ErrorNote;
 use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
-use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
+use crate::api::invites::{my_invitation, CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{bulk_members, list_members, RemoveMember, SetMemberRole};
 use crate::components::add_user::AddUserDialog;
 use crate::components::invite::InviteDialog;
-use crate::components::me::use_me;
-use crate::components::my_invitation::MyInvitation;
+use crate::components::me::{use_me, MeResource};
+use crate::components::my_invitation::{MyInvitation, MyInvitationResource};
 use crate::components::WorkspaceRoleOptions;
 use crate::components::{confirm, copy_to_clipboard};
-use crate::domain::time::{format_date, format_utc};
-use crate::domain::{
-    can, can_grant, Action, Actor, Grant, OrgRole, RoleSource, Target, WorkspaceRole,
-};
+use crate::domain::time::format_utc;
+use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, Target, WorkspaceRole};
 use crate::model::auth::{SessionUser, WorkspaceDto};
-use crate::model::members::{BulkResult, Delivery, MemberDto, MemberStatus, StatusCounts};
+use crate::model::members::{BulkResult, MemberDto, StatusCounts};
+use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use std::sync::Arc;
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let me = use_me();
+    let query = use_query_map();
+    let chosen = Memo::new(move |_| query.with(|q| q.get("workspace")));
+    let mine = Resource::new(|| (), |_| my_invitation());
+    let list = ListState::new(me, chosen);
+    let switcher = Memo::new(move |_| {
+        me.with(|me| match me {
+            Some(Ok(Some(me))) => {
+                let shown = shown_workspace(me, chosen.get_untracked().as_deref());
+                switcher_options(&me.workspaces, shown.map(|w| w.id.as_str()))
+            }
+            _ => Arc::from(""),
+        })
+    });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || me.get().map(|r| match r {
-                Ok(Some(me)) => view! { <Members me/> }.into_any(),
+                Ok(Some(me)) => view! { <Members me chosen list mine switcher/> }.into_any(),
                 Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
                 Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
             })}
@@ -31,12 +46,148 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
+/// The workspace the page shows: the one in the address, or the caller's first.
+fn shown_workspace<'a>(me: &'a SessionUser, chosen: Option<&str>) -> Option<&'a WorkspaceDto> {
+    match chosen {
+        Some(id) => me.workspaces.iter().find(|w| w.id == id),
+        None => me.workspaces.first(),
+    }
+}
+
+/// The members list's search, filters, page, selection and rows. Created once per page view,
+/// outside every view closure: on the server a closure under a `Transition` runs again each
+/// time the transition walks its children, and a resource made inside one was made, loaded and
+/// written into the page for hydration once per run (twice per page, measured).
+#[derive(Clone, Copy)]
+struct ListState {
+    q: RwSignal<String>,
+    status: RwSignal<String>,
+    role: RwSignal<String>,
+    sort: RwSignal<String>,
+    /// The `after` cursor of every page visited so far: the last is the page shown; Previous
+    /// pops it (keyset pages can only be walked forward on the server).
+    pages: RwSignal<Vec<Option<String>>>,
+    reload: RwSignal<u32>,
+    /// The rows ticked for a bulk action: `u:<user id>` for members, `i:<email>` for
+    /// invitations.
+    selected: RwSignal<Vec<String>>,
+    all_matching: RwSignal<bool>,
+    bulk_note: RwSignal<Option<String>>,
+    /// The page of rows; `None` when no workspace is shown.
+    rows: Resource<Result<Option<ListPage>, ApiError>>,
+}
+
+impl ListState {
+    fn new(me: MeResource, chosen: Memo<Option<String>>) -> ListState {
+        let q = RwSignal::new(String::new());
+        let status = RwSignal::new("all".to_string());
+        let role = RwSignal::new("all".to_string());
+        let sort = RwSignal::new("email".to_string());
+        let pages = RwSignal::new(vec![None::<String>]);
+        let reload = RwSignal::new(0_u32);
+        let selected = RwSignal::new(Vec::<String>::new());
+        let all_matching = RwSignal::new(false);
+        let bulk_note = RwSignal::new(None::<String>);
+        // Another workspace starts with no search, filter or selection, on its first page.
+        Effect::new(move |shown: Option<Option<String>>| {
+            let now = chosen.get();
+            if shown.is_some_and(|before| before != now) {
+                q.set(String::new());
+                status.set("all".into());
+                role.set("all".into());
+                sort.set("email".into());
+                pages.set(vec![None]);
+                selected.set(Vec::new());
+                all_matching.set(false);
+                bulk_note.set(None);
+            }
+            now
+        });
+        let rows = Resource::new(
+            move || {
+                (
+                    chosen.get(),
+                    (q.get(), status.get(), role.get(), sort.get()),
+                    pages.with(|p| p.last().cloned().flatten()),
+                    reload.get(),
+                )
+            },
+            move |(chosen, (q, status, role, sort), after, _)| async move {
+                let Ok(Some(me)) = me.await else {
+                    return Ok(None);
+                };
+                let Some(ws) = shown_workspace(&me, chosen.as_deref()) else {
+                    return Ok(None);
+                };
+                list_members(
+                    ws.id.clone(),
+                    Some(q),
+                    Some(status),
+                    Some(role),
+                    Some(sort),
+                    after,
+                )
+                .await
+                .map(|page| Some(page.into()))
+            },
+        );
+        ListState {
+            q,
+            status,
+            role,
+            sort,
+            pages,
+            reload,
+            selected,
+            all_matching,
+            bulk_note,
+            rows,
+        }
+    }
+}
+
+/// A page of the members list as the page holds it. Its rows are written into the page as
+/// HTML (`rows`), so the copy written for hydration leaves them out (a second serialization of
+/// the same rows, half of the page's hydration data): the browser gets how many there are and
+/// the keys of those that can be ticked. On the server, and in the browser after any fetch, the
+/// rows themselves are here too.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct ListPage {
+    #[serde(skip)]
+    rows: Vec<MemberDto>,
+    row_count: usize,
+    /// Every row's key (`rows::row_key`), in order.
+    keys: Vec<String>,
+    next: Option<String>,
+    member_count: i64,
+    invite_count: i64,
+    counts: StatusCounts,
+}
+
+impl From<crate::model::members::MembersPage> for ListPage {
+    fn from(page: crate::model::members::MembersPage) -> ListPage {
+        ListPage {
+            row_count: page.members.len(),
+            keys: page.members.iter().map(rows::row_key).collect(),
+            rows: page.members,
+            next: page.next,
+            member_count: page.member_count,
+            invite_count: page.invite_count,
+            counts: page.counts,
+        }
+    }
+}
+
 #[component]
-fn Members(me: SessionUser) -> impl IntoView {
-    let query = use_query_map();
+fn Members(
+    me: SessionUser,
+    chosen: Memo<Option<String>>,
+    list: ListState,
+    mine: MyInvitationResource,
+    switcher: Memo<Arc<str>>,
+) -> impl IntoView {
     let first = me.workspaces.first().map(|w| w.id.clone());
-    let workspace_id =
-        Memo::new(move |_| query.with(|q| q.get("workspace")).or_else(|| first.clone()));
+    let workspace_id = Memo::new(move |_| chosen.get().or_else(|| first.clone()));
     let all = StoredValue::new(me.workspaces.clone());
     let actor = StoredValue::new(me.actor.clone());
     let email_enabled = me.email_enabled;
@@ -46,17 +197,17 @@ fn Members(me: SessionUser) -> impl IntoView {
     });
 
     view! {
-        <MyInvitation/>
+        <MyInvitation mine/>
         <section class="card">
             <div class="toolbar">
                 <h1>"Members"</h1>
-                <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id/>
+                <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id options=switcher/>
             </div>
             // `try_get_value`: on the server this closure can still run after a client left
             // mid-page and the page's owner was disposed; that render is thrown away, and must
             // not panic a worker.
             {move || match workspace.get() {
-                Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled/> }.into_any(),
+                Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled list/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
                     <p class="error" role="alert">"This workspace does not exist or you may not see it."</p>
                 }.into_any(),
@@ -68,31 +219,47 @@ fn Members(me: SessionUser) -> impl IntoView {
     }
 }
 
+/// The workspace switcher's options as HTML text: a platform admin's list holds every
+/// workspace, so it is written once per page view (one string rather than a view per option,
+/// and not again each time the page's closures run).
+fn switcher_options(workspaces: &[WorkspaceDto], current: Option<&str>) -> Arc<str> {
+    let mut options = String::with_capacity(workspaces.len() * 100);
+    for w in workspaces {
+        options.push_str("<option value=\"");
+        html_escape::encode_double_quoted_attribute_to_string(&w.id, &mut options);
+        options.push_str(if current == Some(w.id.as_str()) {
+            "\" selected>"
+        } else {
+            "\">"
+        });
+        html_escape::encode_text_to_string(&w.org_name, &mut options);
+        options.push_str(" · ");
+        html_escape::encode_text_to_string(&w.name, &mut options);
+        options.push_str("</option>");
+    }
+    options.into()
+}
+
 #[component]
 fn WorkspaceSwitcher(
     workspaces: Vec<WorkspaceDto>,
     current: Memo<Option<String>>,
+    options: Memo<Arc<str>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     if workspaces.len() < 2 {
         return view! { <span class="muted">{workspaces.first().map(|w| format!("{} · {}", w.org_name, w.name))}</span> }.into_any();
     }
+    // The choice follows the address.
     view! {
         <label class="inline">
             <span class="sr-only">"Workspace"</span>
             <select
                 data-testid="workspace-switcher"
+                inner_html=move || options.get()
+                prop:value=move || current.get().unwrap_or_default()
                 on:change=move |ev| navigate(&format!("/members?workspace={}", event_target_value(&ev)), Default::default())
-            >
-                {workspaces.into_iter().map(|w| {
-                    let id = w.id.clone();
-                    view! {
-                        <option value=w.id.clone() selected=move || current.get().as_deref() == Some(id.as_str())>
-                            {format!("{} · {}", w.org_name, w.name)}
-                        </option>
-                    }
-                }).collect_view()}
-            </select>
+            ></select>
         </label>
     }.into_any()
 }
@@ -103,7 +270,20 @@ fn WorkspaceMembers(
     actor: Actor,
     all: Vec<WorkspaceDto>,
     email_enabled: bool,
+    list: ListState,
 ) -> impl IntoView {
+    let ListState {
+        q,
+        status,
+        role,
+        sort,
+        pages,
+        reload,
+        selected,
+        all_matching,
+        bulk_note,
+        rows: members,
+    } = list;
     let target = Target::Workspace {
         workspace_id: &ws.id,
         org_id: &ws.org_id,
@@ -140,32 +320,10 @@ fn WorkspaceMembers(
         .filter(|r| can_grant(&actor, Grant::Organization(*r), org_target))
         .collect();
 
-    let q = RwSignal::new(String::new());
-    let status = RwSignal::new("all".to_string());
-    let role = RwSignal::new("all".to_string());
-    let sort = RwSignal::new("email".to_string());
-    // The `after` cursor of every page visited so far: the last is the page shown; Previous
-    // pops it (keyset pages can only be walked forward on the server).
-    let pages = RwSignal::new(vec![None::<String>]);
-    let reload = RwSignal::new(0_u32);
-    let ws_id = ws.id.clone();
-    let members = Resource::new(
-        move || {
-            (
-                ws_id.clone(),
-                (q.get(), status.get(), role.get(), sort.get()),
-                pages.with(|p| p.last().cloned().flatten()),
-                reload.get(),
-            )
-        },
-        |(ws, (q, status, role, sort), after, _)| {
-            list_members(ws, Some(q), Some(status), Some(role), Some(sort), after)
-        },
-    );
     // The counts per status of the last page read, for the status filter's options.
     let counts = RwSignal::new(None::<StatusCounts>);
     Effect::new(move |_| {
-        if let Some(Ok(p)) = members.get() {
+        if let Some(Ok(Some(p))) = members.get() {
             counts.set(Some(p.counts));
         }
     });
@@ -183,9 +341,6 @@ fn WorkspaceMembers(
         pages.set(vec![None]);
     };
 
-    let selected = RwSignal::new(Vec::<String>::new());
-    let all_matching = RwSignal::new(false);
-    let bulk_note = RwSignal::new(None::<String>);
     let actions = RowActions {
         selected,
         set_role: ServerAction::<SetMemberRole>::new(),
@@ -248,6 +403,24 @@ fn WorkspaceMembers(
     });
     let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
     let ws_for_rows = StoredValue::new(ws.id.clone());
+    // The rows as HTML, written once per page of rows however often the table's closure runs.
+    let row_html = Memo::new(move |_| {
+        members.with(|page| match page {
+            Some(Ok(Some(p))) => {
+                selected.with_untracked(|s| Arc::<str>::from(rows::rows_html(&p.rows, may, s)))
+            }
+            _ => Arc::<str>::from(""),
+        })
+    });
+    // The rows' selection boxes follow the selection, which changes from outside the rows too
+    // (the page's box, Clear selection).
+    let row_body = NodeRef::<leptos::html::Tbody>::new();
+    Effect::new(move |_| {
+        let ticked = selected.get();
+        if let Some(body) = row_body.get() {
+            rows::sync_ticks(&body, &ticked);
+        }
+    });
     let ws_for_add = ws.id.clone();
     let ws_for_invite = ws.clone();
     let ws_for_export = ws.id.clone();
@@ -371,15 +544,16 @@ fn WorkspaceMembers(
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             {move || members.get().map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
+                Ok(None) => ().into_any(),
                 // A later page can empty itself (its last rows removed): offer the way back.
-                Ok(p) if p.members.is_empty() && pages.with_untracked(|p| p.len() > 1) => view! {
+                Ok(Some(p)) if p.row_count == 0 && pages.with_untracked(|p| p.len() > 1) => view! {
                     <p class="empty">"Nothing more on this page."</p>
                     <button class="button secondary" on:click=move |_| pages.set(vec![None])>"Back to the first page"</button>
                 }.into_any(),
-                Ok(p) if p.members.is_empty() => view! {
+                Ok(Some(p)) if p.row_count == 0 => view! {
                     <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" && role.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
                 }.into_any(),
-                Ok(p) => {
+                Ok(Some(p)) => {
                     let current = pages.with_untracked(|p| p.len());
                     let next = p.next.clone();
                     let has_next = next.is_some();
@@ -392,7 +566,7 @@ fn WorkspaceMembers(
                         <div class="table-wrap">
                             <table class="cards" data-testid="members-table">
                                 <thead><tr><th class="select">{
-                                    let keys = row_keys(&p.members, may);
+                                    let keys = row_keys(&p.keys, may);
                                     let all_ticked = {
                                         let keys = keys.clone();
                                         move || !keys.is_empty() && selected.with(|s| keys.iter().all(|k| s.contains(k)))
@@ -416,11 +590,14 @@ fn WorkspaceMembers(
                                         .map(|(title, field)| view! { <th aria-sort=move || aria_sort(&sort.get(), field)>{title}</th> })
                                         .collect_view()}
                                     <th><span class="sr-only">"Actions"</span></th></tr></thead>
-                                <tbody>
-                                    {p.members.into_iter().map(|m| view! {
-                                        <MemberRow m ws_id=ws_for_rows.try_get_value().unwrap_or_default() may actions/>
-                                    }).collect_view()}
-                                </tbody>
+                                // The rows are HTML text (`rows`): one listener each for
+                                // their clicks and changes.
+                                <tbody
+                                    node_ref=row_body
+                                    inner_html=row_html.get()
+                                    on:click=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_click(ev, &ws, actions) }
+                                    on:change=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_change(ev, &ws, actions) }
+                                ></tbody>
                             </table>
                         </div>
                         <div class="pager">
@@ -489,219 +666,16 @@ struct RowActions {
     erase: ServerAction<EraseUser>,
 }
 
-#[component]
-fn MemberRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions) -> impl IntoView {
-    match m.user_id.clone() {
-        Some(user_id) => view! { <ActiveRow m user_id ws_id may actions/> }.into_any(),
-        None => view! { <InviteRow m ws_id may actions/> }.into_any(),
-    }
-}
-
-#[component]
-fn ActiveRow(
-    m: MemberDto,
-    user_id: String,
-    ws_id: String,
-    may: Permissions,
-    actions: RowActions,
-) -> impl IntoView {
-    let current_role = m.role;
-    let email = m.email.clone();
-    let managed_by_idp = m.role_source == RoleSource::Idp;
-    let managed_by_scim = m.role_source == RoleSource::Scim;
-    let deactivated = m.status == MemberStatus::Deactivated;
-    let (erase_email, erase_id) = (m.email.clone(), user_id.clone());
-    let role_cell = {
-        let (ws_id, user_id) = (ws_id.clone(), user_id.clone());
-        if may.change {
-            view! {
-                <select
-                    aria-label=format!("Role of {}", m.email)
-                    on:change=move |ev| {
-                        let select = event_target::<web_sys::HtmlSelectElement>(&ev);
-                        if managed_by_idp && !confirm(
-                            "This role is managed by the identity provider: the next sign-in will set it back. Change it anyway?",
-                        ) || managed_by_scim && !confirm(
-                            "This role was set by SCIM provisioning from the organization's groups. Changed by hand, it becomes yours and SCIM no longer changes it. Change it anyway?",
-                        ) {
-                            select.set_value(current_role.as_str());
-                            return;
-                        }
-                        actions.set_role.dispatch(SetMemberRole { workspace_id: ws_id.clone(), user_id: user_id.clone(), role: select.value() });
-                    }
-                >
-                    <WorkspaceRoleOptions selected=current_role/>
-                </select>
-            }.into_any()
-        } else {
-            view! { <span>{current_role.label()}</span> }.into_any()
-        }
-    };
-    let source = match m.role_source {
-        RoleSource::Manual => "set by admin",
-        RoleSource::Invite => "invitation",
-        RoleSource::Idp => "identity provider",
-        RoleSource::AdminCreate => "added by admin",
-        RoleSource::Scim => "SCIM",
-    };
-    view! {
-        <tr data-testid="member-row" data-email=m.email.clone() data-status=if deactivated { "deactivated" } else { "active" }>
-            <td class="select">{may.remove.then(|| view! { <SelectBox key=format!("u:{user_id}") label=m.email.clone() selected=actions.selected/> })}</td>
-            <td data-label="Name">{if m.name.is_empty() { "—".to_string() } else { m.name.clone() }}</td>
-            <td data-label="Email">{if may.remove {
-                view! { <a href=format!("/people/{user_id}") data-testid="person-link">{m.email.clone()}</a> }.into_any()
-            } else {
-                view! { <span>{m.email.clone()}</span> }.into_any()
-            }}</td>
-            <td data-label="Role">
-                {role_cell} " "
-                <span class=if managed_by_idp || managed_by_scim { "badge idp" } else { "badge" } data-testid="role-source"
-                    title=if managed_by_idp { "Set from the identity provider at every sign-in" } else if managed_by_scim { "Set by SCIM provisioning from the organization's group mappings" } else { "Where this role comes from" }>
-                    {source}
-                </span>
-            </td>
-            <td data-label="Status">{if deactivated {
-                view! { <span class="badge warn">"Deactivated"</span> }.into_any()
-            } else {
-                view! { <span class="badge ok">"Active"</span> }.into_any()
-            }}</td>
-            <td class="nowrap" data-label="Since">{format_date(m.at)}</td>
-            {may.sign_ins.then(|| view! {
-                <td class="nowrap" data-label="Last sign-in">{m.last_sign_in_at.map(format_date).unwrap_or_else(|| "never".into())}</td>
-            })}
-            <td class="actions">
-                // Permissions are fixed for the page: plain conditionals instead of reactive
-                // `Show`s keep 50 rows cheap to render on the server. Whether the caller
-                // manages the account (for deactivation and resets) is decided by the server.
-                {may.remove.then(move || {
-                    let (e1, e2, e3) = (email.clone(), email.clone(), email.clone());
-                    let (u1, u2, u3) = (user_id.clone(), user_id.clone(), user_id.clone());
-                    view! {
-                        <button class="button secondary small" data-testid="reset-password" on:click=move |_| {
-                            if confirm(&format!("Give {e2} a new temporary password? They are signed out everywhere and must choose their own at the next sign-in. (If they sign in only with Google, this adds password sign-in.)")) {
-                                actions.reset.dispatch(ResetPassword { user_id: u2.clone(), password: None });
-                            }
-                        }>"Reset password"</button>
-                        {if deactivated {
-                            view! {
-                                <button class="button secondary small" data-testid="reactivate" on:click=move |_| {
-                                    actions.reactivate.dispatch(ReactivateUser { user_id: u3.clone() });
-                                }>"Reactivate"</button>
-                            }.into_any()
-                        } else {
-                            view! {
-                                <button class="button danger small" data-testid="deactivate" on:click=move |_| {
-                                    if confirm(&format!("Deactivate {e3}? They are signed out everywhere and cannot sign in until reactivated.")) {
-                                        actions.deactivate.dispatch(DeactivateUser { user_id: u3.clone() });
-                                    }
-                                }>"Deactivate"</button>
-                            }.into_any()
-                        }}
-                        <button class="button danger small" on:click=move |_| {
-                            if confirm(&format!("Remove {e1} from this workspace?")) {
-                                actions.remove.dispatch(RemoveMember { workspace_id: ws_id.clone(), user_id: u1.clone() });
-                            }
-                        }>"Remove"</button>
-                    }
-                })}
-                {may.erase.then(move || {
-                    let (email, user_id) = (erase_email.clone(), erase_id.clone());
-                    view! {
-                        <button class="button danger small" data-testid="erase" on:click=move |_| {
-                            // Typed confirmation: erasing cannot be undone.
-                            let typed = window()
-                                .prompt_with_message(&format!("Erase {email} for good? Their account, memberships and sign-in methods are deleted and the audit log keeps only a tombstone. Type the email to confirm."))
-                                .ok()
-                                .flatten();
-                            if typed.as_deref().map(str::trim) == Some(email.as_str()) {
-                                actions.erase.dispatch(EraseUser { user_id: user_id.clone() });
-                            }
-                        }>"Erase"</button>
-                    }
-                })}
-            </td>
-        </tr>
-    }
-}
-
-#[component]
-fn InviteRow(m: MemberDto, ws_id: String, may: Permissions, actions: RowActions) -> impl IntoView {
-    let expired = m.status == MemberStatus::Expired;
-    let expires = m.expires_at.map(format_utc).unwrap_or_default();
-    let invited_by = m.invited_by.clone().unwrap_or_else(|| "someone".into());
-    let email = m.email.clone();
-    view! {
-        <tr data-testid="member-row" data-email=m.email.clone() data-status=if expired { "expired" } else { "pending" }>
-            <td class="select">{may.manage_invites.then(|| view! { <SelectBox key=format!("i:{}", m.email) label=m.email.clone() selected=actions.selected/> })}</td>
-            <td class="muted" data-label="Name">"—"</td>
-            <td data-label="Email">{m.email.clone()}</td>
-            <td data-label="Role">{m.role.label()}
-                {(m.role_source == RoleSource::Scim).then(|| view! {
-                    " " <span class="badge idp" data-testid="role-source" title="Provisioned by SCIM: accepted when this person first signs in">"SCIM"</span>
-                })}
-            </td>
-            <td data-label="Status">
-                <span class=if expired { "badge warn" } else { "badge" }>{if expired { "Expired" } else { "Pending" }}</span>
-                {m.has_account.then(|| view! {
-                    <span class="badge" data-testid="has-account" title="This email already has a Roster account: its owner accepts the invitation while signed in">"Has an account"</span>
-                })}
-                <div class="muted small">{format!("invited by {invited_by} on {}", format_date(m.at))}</div>
-                <div class="muted small">{format!("{} {expires}", if expired { "expired" } else { "expires" })}</div>
-                {m.delivery.clone().map(|d| view! { <DeliveryNote delivery=d/> })}
-            </td>
-            <td class="nowrap" data-label="Invited">{format_date(m.at)}</td>
-            {may.sign_ins.then(|| view! { <td class="muted" data-label="Last sign-in">"—"</td> })}
-            <td class="actions">
-                {may.manage_invites.then(move || {
-                        let (ws1, ws2, ws3) = (ws_id.clone(), ws_id.clone(), ws_id.clone());
-                        let (e1, e2, e3) = (email.clone(), email.clone(), email.clone());
-                        view! {
-                            <button class="button secondary small" data-testid="resend" on:click=move |_| {
-                                actions.resend.dispatch(ResendInvite { workspace_id: ws1.clone(), email: e1.clone() });
-                            }>"Resend"</button>
-                            <button class="button secondary small" data-testid="copy-link" on:click=move |_| {
-                                actions.link.dispatch(InviteLink { workspace_id: ws2.clone(), email: e2.clone() });
-                            }>"Copy link"</button>
-                            <button class="button danger small" data-testid="cancel-invite" on:click=move |_| {
-                                if confirm(&format!("Cancel the invitation of {e3} to this workspace? Its link stops working.")) {
-                                    actions.cancel.dispatch(CancelInvite { workspace_id: ws3.clone(), email: e3.clone() });
-                                }
-                            }>"Cancel"</button>
-                        }
-                    })}
-            </td>
-        </tr>
-    }
-}
-
 /// The keys of the rows on a page that the caller may act on in bulk.
-fn row_keys(rows: &[MemberDto], may: Permissions) -> Vec<String> {
-    rows.iter()
-        .filter_map(|m| match &m.user_id {
-            Some(id) if may.remove => Some(format!("u:{id}")),
-            None if may.manage_invites => Some(format!("i:{}", m.email)),
-            _ => None,
+fn row_keys(keys: &[String], may: Permissions) -> Vec<String> {
+    keys.iter()
+        .filter(|key| match key.split_once(':') {
+            Some(("u", _)) => may.remove,
+            Some(("i", _)) => may.manage_invites,
+            _ => false,
         })
+        .cloned()
         .collect()
-}
-
-#[component]
-fn SelectBox(key: String, label: String, selected: RwSignal<Vec<String>>) -> impl IntoView {
-    let ticked = {
-        let key = key.clone();
-        move || selected.with(|s| s.contains(&key))
-    };
-    view! {
-        <input type="checkbox" data-testid="select-row" aria-label=format!("Select {label}")
-            prop:checked=ticked
-            on:change=move |ev| {
-                let on = event_target_checked(&ev);
-                selected.update(|s| {
-                    s.retain(|k| k != &key);
-                    if on { s.push(key.clone()); }
-                });
-            }/>
-    }
 }
 
 /// The bulk actions over the ticked rows (or every row matching the search and filter): a dry
@@ -877,33 +851,6 @@ fn skipped_list(result: &BulkResult) -> String {
             String::new()
         }
     )
-}
-
-/// What became of an invitation's latest email: queued, sent at …, or failed with the SMTP
-/// server's answer and when it is tried again.
-#[component]
-fn DeliveryNote(delivery: Delivery) -> impl IntoView {
-    let (class, text) = match delivery {
-        Delivery::Queued { since } => (
-            "muted small",
-            format!("Email queued since {}", format_utc(since)),
-        ),
-        Delivery::Sent { at } => ("muted small", format!("Email sent {}", format_utc(at))),
-        Delivery::Failed {
-            error,
-            attempts,
-            next_attempt_at,
-        } => (
-            "error small",
-            format!(
-                "Email not delivered ({}): {error}. Next try {}",
-                plural(attempts, "attempt", "attempts"),
-                format_utc(next_attempt_at)
-            ),
-        ),
-        Delivery::NotSent { reason } => ("muted small", format!("Email not sent: {reason}")),
-    };
-    view! { <div class=class data-testid="delivery">{text}</div> }
 }
 
 /// "1 member", "20,000 members".

@@ -106,9 +106,9 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
     let context_state = state.clone();
 
-    let router = Router::<AppState>::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+    // Everything a person or a script does: behind the session, the request context and the
+    // request checks below.
+    let app = Router::<AppState>::new()
         .route("/api/openapi.json", get(openapi))
         .route(EXPORTS[0], get(audit_export_csv))
         .route(EXPORTS[1], get(audit_export_ndjson))
@@ -118,14 +118,6 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oidc/link", axum::routing::post(oidc_routes::link))
         .route("/auth/oidc/callback", get(oidc_routes::callback))
         .merge(crate::server::scim::router(&state))
-        // Built assets, served precompressed (brotli, gzip) when the build made them
-        // (`cargo leptos build --release --precompress`).
-        .nest_service(
-            "/pkg",
-            tower_http::services::ServeDir::new(format!("{}/pkg", state.config.site_root))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -146,6 +138,21 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ));
+    // Probes and built assets carry no session and change nothing: they skip the layers
+    // above (a load balancer's probe, or a page's script and bundle sent with the cookie,
+    // would otherwise load the session and build a request context for nothing).
+    let router = Router::<AppState>::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        // Built assets, served precompressed (brotli, gzip) when the build made them
+        // (`cargo leptos build --release --precompress`).
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(format!("{}/pkg", state.config.site_root))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .merge(app);
     with_security_headers(router, state.config.is_https())
         .layer(crate::server::logging::trace_layer())
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -427,28 +434,21 @@ async fn request_context(
     // An API call with a bearer token is that token's alone: the session cookie, if the
     // client sent one too, is not consulted.
     let bearer = bearer_header(&req).map(str::to_string);
-    let (session, user, token) = match bearer {
+    // A signed-in request reads the cache at the snapshot its session was loaded at.
+    let (session, user, token, read_at) = match bearer {
         Some(authorization) => {
             let handle = SessionHandle::detached(session, &state.db, &state.config, client);
             match crate::server::api_tokens::authenticate(&state, &authorization, req.uri().path())
                 .await
             {
-                Ok((user, grant)) => (handle, Some(user), Some(grant)),
+                Ok((user, grant)) => (handle, Some(user), Some(grant), None),
                 Err(e) => return e.into_response(),
             }
         }
         None => match SessionHandle::resolve(session, &state.db, &state.config, client).await {
-            Ok((handle, user)) => (handle, user, None),
+            Ok(found) => (found.handle, found.user, None, found.read_at),
             Err(e) => return AppError::from(e).into_response(),
         },
-    };
-    // A signed-in request reads the cache at the snapshot its session was loaded at.
-    let read_at = match (&user, &token) {
-        (Some(_), None) => match session.read_at().await {
-            Ok(version) => version,
-            Err(e) => return AppError::from(e).into_response(),
-        },
-        _ => None,
     };
     match guard(
         req.method(),

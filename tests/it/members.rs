@@ -1351,3 +1351,67 @@ async fn an_invitation_expiring_mid_walk_is_listed_once(app: TestApp) {
         .await;
     assert_eq!(again.body["members"][0]["email"], "a-soon@walk.example");
 }
+
+both_backends!(
+    the_members_page_writes_its_rows_once,
+    the_members_page_writes_its_rows_once
+);
+/// The server-rendered members page holds each row once, as HTML (escaped), and not again in
+/// the data written for hydration; the page's resources are each written once.
+async fn the_members_page_writes_its_rows_once(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let ws = boot.workspace_id.as_str();
+    let bob = "00000000-0000-0000-0000-00000000b0b0";
+    app.exec(
+        "INSERT INTO users (id, email, name, created_at) VALUES ($1, 'bob@example.com', $2, 0)",
+        &[bob, r#"<b>Bob & "Co"</b>"#],
+    )
+    .await;
+    app.exec("INSERT INTO workspace_members (workspace_id, user_id, email, role, role_source, joined_at) VALUES ($1, $2, 'bob@example.com', 'workspace_editor', 'manual', 0)", &[ws, bob]).await;
+    let admin = app.signed_in("admin@example.com").await;
+    let invited = app
+        .post(
+            &admin,
+            "/api/invites/create",
+            &[
+                ("workspace_id", ws),
+                ("emails", "carol@example.com"),
+                ("role", "workspace_viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{}", invited.text);
+
+    let res = admin
+        .get(app.url(&format!("/members?workspace={ws}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let data_at = html
+        .find("__RESOLVED_RESOURCES[")
+        .expect("the page's hydration data");
+    let (page, data) = html.split_at(data_at);
+    for key in [
+        format!(r#"data-key="u:{bob}""#),
+        r#"data-key="i:carol@example.com""#.into(),
+    ] {
+        assert_eq!(page.matches(&key).count(), 1, "{key} once in: {page}");
+    }
+    assert!(
+        page.contains("&lt;b&gt;Bob &amp; \"Co\"&lt;/b&gt;") && !page.contains("<b>Bob"),
+        "the name is escaped: {page}"
+    );
+    for email in ["bob@example.com", "carol@example.com"] {
+        assert!(
+            !data.contains(email),
+            "{email} in the hydration data: {data}"
+        );
+    }
+    assert_eq!(
+        data.matches("member_count").count(),
+        1,
+        "the list's resource is written once: {data}"
+    );
+}

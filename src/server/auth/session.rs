@@ -29,12 +29,8 @@ const TOUCH_EVERY_SECS: i64 = 300;
 /// How long a session made only to carry an identity-provider sign-in lives.
 const FLOW_ONLY_SECS: i64 = super::oidc::FLOW_TTL_SECS;
 
-/// The record's keys: Roster's state of the session; the signed-in user as the database had
-/// them when the session was loaded, and (PostgreSQL) the version of the snapshot it was
-/// loaded at (both read-only: the store never writes them).
+/// The record's one key: Roster's state of the session.
 const STATE_KEY: &str = "roster";
-const USER_KEY: &str = "user";
-const READ_AT_KEY: &str = "read_at";
 
 /// The cookie name: `__Host-` prefixed (Secure, host-only, path /) when served over https.
 pub fn cookie_name(config: &Config) -> &'static str {
@@ -76,6 +72,43 @@ pub struct SessionState {
     pub user_agent: String,
     #[serde(default)]
     pub ip: String,
+}
+
+impl SessionState {
+    /// The state a session's row holds.
+    fn of(row: &SessionRow) -> SessionState {
+        SessionState {
+            user_id: row.user.as_ref().map(|u| u.id.clone()),
+            session_version: row.session_version,
+            signed_in_at: row.signed_in_at,
+            method: row.method.clone(),
+            flow: row.flow.clone(),
+            seen_at: row.seen_at,
+            public_id: row.public_id.clone(),
+            user_agent: row.user_agent.clone(),
+            ip: row.ip.clone(),
+        }
+    }
+}
+
+/// A request's session as [`SessionHandle::resolve`] found it.
+pub struct Resolved {
+    pub handle: SessionHandle,
+    /// The signed-in user, as the database had them when the session was read.
+    pub user: Option<UserRow>,
+    /// On PostgreSQL, the version of the snapshot the session was read at; `None` on SQLite
+    /// and without a signed-in session.
+    pub read_at: Option<Version>,
+}
+
+impl Resolved {
+    fn anonymous(handle: SessionHandle) -> Resolved {
+        Resolved {
+            handle,
+            user: None,
+            read_at: None,
+        }
+    }
 }
 
 /// The browser and address of the request a session is made on.
@@ -126,16 +159,22 @@ fn session_error(e: tower_sessions::session::Error) -> sqlx::Error {
 }
 
 impl SessionHandle {
-    /// The request's session and the user signed in to it, if any. Sessions of deleted or
-    /// disabled users, of users signed out everywhere (their `session_version` moved on) and
-    /// past their absolute lifetime end here; the cookie of a session that does not exist (any
-    /// more) is cleared by the layer.
+    /// The request's session and the user signed in to it, if any, with (PostgreSQL) the
+    /// version of the snapshot they were read at, for the request to read the cache at
+    /// ([`crate::server::db::Db::at_snapshot`]). Sessions of deleted or disabled users, of
+    /// users signed out everywhere (their `session_version` moved on) and past their absolute
+    /// lifetime end here; the cookie of a session that does not exist (any more) is cleared by
+    /// the layer.
+    ///
+    /// The row is read here, typed, once per request: tower-sessions' record (Roster's state
+    /// as JSON) is loaded only when the session is written (the idle expiry pushed forward, a
+    /// sign-in, a flow), so the signed-in user never goes through JSON on the way to a handler.
     pub async fn resolve(
         session: Session,
         db: &Db,
         config: &Config,
         client: ClientFacts,
-    ) -> Result<(SessionHandle, Option<UserRow>)> {
+    ) -> Result<Resolved> {
         let handle = SessionHandle {
             session,
             db: db.clone(),
@@ -143,49 +182,46 @@ impl SessionHandle {
             idle_secs: config.session_idle.as_secs() as i64,
             lifetime_secs: config.session_lifetime.as_secs() as i64,
         };
-        if handle.session.id().is_none() {
-            return Ok((handle, None));
-        }
-        let Some(state) = handle.state().await? else {
-            return Ok((handle, None));
+        let Some(id) = handle.session.id() else {
+            return Ok(Resolved::anonymous(handle));
         };
-        if state.user_id.is_none() {
-            // An identity-provider sign-in in progress.
-            return Ok((handle, None));
-        }
-        let user: Option<UserRow> = handle.session.get(USER_KEY).await.map_err(session_error)?;
         let now = now();
-        match user {
-            Some(user)
-                if user.disabled_at.is_none()
-                    && user.session_version == state.session_version
-                    && now - state.signed_in_at < handle.lifetime_secs
-                    && now - state.seen_at < handle.idle_secs =>
-            {
-                if now - state.seen_at > TOUCH_EVERY_SECS {
-                    handle
-                        .write(SessionState {
-                            seen_at: now,
-                            ..state
-                        })
-                        .await?;
-                }
-                Ok((handle, Some(user)))
-            }
-            _ => {
-                handle.session.flush().await.map_err(session_error)?;
-                Ok((handle, None))
-            }
+        let Some(row) = sessions::load(db, &token_hash(&id.to_string()), now).await? else {
+            // No such session (any more): tower-sessions finds none either, forgets the id,
+            // and the layer clears the cookie.
+            handle
+                .session
+                .get_value(STATE_KEY)
+                .await
+                .map_err(session_error)?;
+            return Ok(Resolved::anonymous(handle));
+        };
+        let read_at = row.read_at;
+        let Some(user) = row.user.as_ref() else {
+            // An identity-provider sign-in in progress.
+            return Ok(Resolved::anonymous(handle));
+        };
+        if user.disabled_at.is_some()
+            || user.session_version != row.session_version
+            || now - row.signed_in_at >= handle.lifetime_secs
+            || now - row.seen_at >= handle.idle_secs
+        {
+            handle.session.flush().await.map_err(session_error)?;
+            return Ok(Resolved::anonymous(handle));
         }
-    }
-
-    /// On PostgreSQL, the version of the snapshot the session was loaded at, for the request to
-    /// read the cache at ([`Db::at_snapshot`]); `None` on SQLite and without a session.
-    pub async fn read_at(&self) -> Result<Option<Version>> {
-        if self.session.id().is_none() {
-            return Ok(None);
+        if now - row.seen_at > TOUCH_EVERY_SECS {
+            handle
+                .write(SessionState {
+                    seen_at: now,
+                    ..SessionState::of(&row)
+                })
+                .await?;
         }
-        self.session.get(READ_AT_KEY).await.map_err(session_error)
+        Ok(Resolved {
+            handle,
+            user: row.user,
+            read_at,
+        })
     }
 
     /// The public id of this session (empty when there is none): what marks it as "this
@@ -371,38 +407,11 @@ fn stored(record: &Record) -> session_store::Result<StoredSession> {
 }
 
 fn record(id: Id, row: SessionRow) -> session_store::Result<Record> {
-    let encode = |e: serde_json::Error| session_store::Error::Decode(e.to_string());
-    let state = SessionState {
-        user_id: row.user.as_ref().map(|u| u.id.clone()),
-        session_version: row.session_version,
-        signed_in_at: row.signed_in_at,
-        method: row.method,
-        flow: row.flow,
-        seen_at: row.seen_at,
-        public_id: row.public_id,
-        user_agent: row.user_agent,
-        ip: row.ip,
-    };
-    let mut data = std::collections::HashMap::with_capacity(3);
-    if let Some(version) = row.read_at {
-        data.insert(
-            READ_AT_KEY.to_string(),
-            serde_json::to_value(version).map_err(encode)?,
-        );
-    }
-    data.insert(
-        STATE_KEY.to_string(),
-        serde_json::to_value(state).map_err(encode)?,
-    );
-    if let Some(user) = row.user {
-        data.insert(
-            USER_KEY.to_string(),
-            serde_json::to_value(user).map_err(encode)?,
-        );
-    }
+    let state = serde_json::to_value(SessionState::of(&row))
+        .map_err(|e| session_store::Error::Decode(e.to_string()))?;
     Ok(Record {
         id,
-        data,
+        data: std::collections::HashMap::from([(STATE_KEY.to_string(), state)]),
         expiry_date: OffsetDateTime::from_unix_timestamp(row.expires_at)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?,
     })

@@ -205,7 +205,7 @@ impl super::Db {
     pub async fn read_through_fresh<K, Fut>(
         &self,
         key: &K,
-        fresh: impl FnOnce(&K::Answer) -> bool,
+        fresh: impl Fn(&K::Answer) -> bool,
         load: impl FnOnce(super::Db) -> Fut,
     ) -> super::DbResult<Option<K::Answer>>
     where
@@ -227,6 +227,40 @@ impl super::Db {
                 return Ok(Some(answer));
             }
         }
+        // Concurrent misses of one key share a load: after a write empties the cache, the
+        // requests that all want the same session or page would otherwise each run the query.
+        // The first loads; the others wait for it once, then read the cache (an answer kept at
+        // their own version only), and load for themselves, side by side, only when its answer
+        // was not kept.
+        let flight = map.flights.join(key);
+        let answer = match flight.turn.try_lock() {
+            Ok(turn) => {
+                let answer = self.load_and_keep(&map, version, key, load).await;
+                drop(turn);
+                answer
+            }
+            Err(_) => {
+                drop(flight.turn.lock().await);
+                match map.get(version, key).filter(|answer| fresh(answer)) {
+                    Some(answer) => Ok(Some(answer)),
+                    None => self.load_and_keep(&map, version, key, load).await,
+                }
+            }
+        };
+        answer
+    }
+
+    async fn load_and_keep<K, Fut>(
+        &self,
+        map: &Versioned<K, K::Answer>,
+        version: Version,
+        key: &K,
+        load: impl FnOnce(super::Db) -> Fut,
+    ) -> super::DbResult<Option<K::Answer>>
+    where
+        K: CachedRead + Clone,
+        Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
+    {
         let answer = load(self.loader()).await?;
         if let Some(answer) = &answer {
             if self.still_at(version).await? {
@@ -308,6 +342,41 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Versioned<K, V> {
     cap: usize,
     inner: Mutex<(Version, HashMap<K, V>)>,
+    flights: Flights<K>,
+}
+
+/// The loads of one kind of read in progress, one turn at a time per key.
+struct Flights<K> {
+    turns: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A request's place in the turns of one key; leaving it (when dropped, even by a request
+/// abandoned mid-load) forgets the key once nobody else waits for it.
+struct Flight<'a, K: Eq + Hash> {
+    flights: &'a Flights<K>,
+    key: K,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<K: Eq + Hash + Clone> Flights<K> {
+    fn join(&self, key: &K) -> Flight<'_, K> {
+        let turn = Arc::clone(lock(&self.turns).entry(key.clone()).or_default());
+        Flight {
+            flights: self,
+            key: key.clone(),
+            turn,
+        }
+    }
+}
+
+impl<K: Eq + Hash> Drop for Flight<'_, K> {
+    fn drop(&mut self) {
+        let mut turns = lock(&self.flights.turns);
+        // The map's and this one: nobody else waits (joining takes the same lock).
+        if Arc::strong_count(&self.turn) == 2 {
+            turns.remove(&self.key);
+        }
+    }
 }
 
 impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
@@ -315,6 +384,9 @@ impl<K: Eq + Hash, V: Clone> Versioned<K, V> {
         Versioned {
             cap,
             inner: Mutex::new((Version(i64::MIN, i64::MIN, i64::MIN), HashMap::new())),
+            flights: Flights {
+                turns: Mutex::new(HashMap::new()),
+            },
         }
     }
 
@@ -390,5 +462,72 @@ mod tests {
             "a full map starts over"
         );
         assert_eq!(map.get(Version::of_data_version(6), &"a"), None);
+    }
+
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Question(&'static str);
+
+    impl CachedRead for Question {
+        type Answer = Option<u32>;
+        const CAPACITY: usize = 8;
+    }
+
+    /// Eight reads of `key` at once, each loading (slowly) `answer` on a miss: how many loaded,
+    /// and how many loads ran at the same time at most.
+    async fn eight_at_once(
+        db: &super::super::Db,
+        key: &'static str,
+        answer: Option<u32>,
+    ) -> (usize, usize) {
+        use std::sync::atomic::AtomicUsize;
+        let (loads, running, most) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let reads = (0..8).map(|_| {
+            let (loads, running, most) = (loads.clone(), running.clone(), most.clone());
+            async move {
+                db.read_through(&Question(key), |_| async move {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(answer.map(Some))
+                })
+                .await
+                .expect("a read")
+            }
+        });
+        for got in futures::future::join_all(reads).await {
+            assert_eq!(got, answer.map(Some));
+        }
+        (loads.load(Ordering::SeqCst), most.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_key_share_its_load() {
+        let dir = std::env::temp_dir().join(format!("roster-read-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/flights.db", dir.display());
+        let db = super::super::Db::connect(&url, None).await.unwrap();
+        assert_eq!(
+            eight_at_once(&db, "kept", Some(7)).await,
+            (1, 1),
+            "one load for eight misses"
+        );
+        assert_eq!(
+            eight_at_once(&db, "kept", Some(7)).await,
+            (0, 0),
+            "then eight hits"
+        );
+        // An answer the cache does not keep (here: none) is loaded by each reader after the
+        // first, side by side rather than one after another.
+        let (loads, most) = eight_at_once(&db, "not kept", None).await;
+        assert_eq!(loads, 8);
+        assert!(most > 1, "the waiters loaded one after another");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
