@@ -579,11 +579,19 @@ mod tests {
             html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
             "{html}"
         );
+        // Inside attributes the quote is escaped; as text it is harmless and kept.
+        for attribute in [
+            r#"data-email="a&quot;b@example.com""#,
+            r#"aria-label="Select a&quot;b@example.com""#,
+            r#"aria-label="Role of a&quot;b@example.com""#,
+        ] {
+            assert!(html.contains(attribute), "{attribute}: {html}");
+        }
+        assert!(!html.contains(r#"="a"b@"#), "{html}");
         assert!(
-            html.contains(r#"data-email="a&quot;b@example.com""#),
+            html.contains(r#"data-testid="person-link">a"b@example.com</a>"#),
             "{html}"
         );
-        assert!(!html.contains(r#"a"b@"#), "{html}");
         let html = rows_html(&[invitation("x@example.com")], may(true), &[]);
         assert!(
             html.contains("invited by Ann &lt;admin&gt; on 2023-11-14"),

@@ -210,12 +210,20 @@ impl SessionHandle {
             return Ok(Resolved::anonymous(handle));
         }
         if now - row.seen_at > TOUCH_EVERY_SECS {
-            handle
-                .write(SessionState {
-                    seen_at: now,
-                    ..SessionState::of(&row)
-                })
-                .await?;
+            // Through tower-sessions' record, which the store saves with an update only: a
+            // session deleted since its row was read (signed out elsewhere, revoked from the
+            // profile) is found missing here and stays deleted, instead of being written anew.
+            match handle.state().await? {
+                Some(state) => {
+                    handle
+                        .write(SessionState {
+                            seen_at: now,
+                            ..state
+                        })
+                        .await?
+                }
+                None => return Ok(Resolved::anonymous(handle)),
+            }
         }
         Ok(Resolved {
             handle,

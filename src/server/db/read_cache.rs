@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// start, snapshot `xmax` and (negated) count of transactions running below it. Later versions
 /// compare greater; two readers with equal versions see the same database.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub struct Version(i64, i64, i64);
 
@@ -232,7 +232,7 @@ impl super::Db {
         // The first loads; the others wait for it once, then read the cache (an answer kept at
         // their own version only), and load for themselves, side by side, only when its answer
         // was not kept.
-        let flight = map.flights.join(key);
+        let flight = map.flights.join(version, key);
         let answer = match flight.turn.try_lock() {
             Ok(turn) => {
                 let answer = self.load_and_keep(&map, version, key, load).await;
@@ -345,25 +345,30 @@ struct Versioned<K, V> {
     flights: Flights<K>,
 }
 
-/// The loads of one kind of read in progress, one turn at a time per key.
+/// The loads of one kind of read in progress, one turn at a time per key and version (a
+/// waiter can only use an answer kept at its own version).
 struct Flights<K> {
-    turns: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    turns: Mutex<HashMap<(Version, K), Turn>>,
 }
+
+/// Held while loading; waited for by the others.
+type Turn = Arc<tokio::sync::Mutex<()>>;
 
 /// A request's place in the turns of one key; leaving it (when dropped, even by a request
 /// abandoned mid-load) forgets the key once nobody else waits for it.
 struct Flight<'a, K: Eq + Hash> {
     flights: &'a Flights<K>,
-    key: K,
-    turn: Arc<tokio::sync::Mutex<()>>,
+    key: (Version, K),
+    turn: Turn,
 }
 
 impl<K: Eq + Hash + Clone> Flights<K> {
-    fn join(&self, key: &K) -> Flight<'_, K> {
+    fn join(&self, version: Version, key: &K) -> Flight<'_, K> {
+        let key = (version, key.clone());
         let turn = Arc::clone(lock(&self.turns).entry(key.clone()).or_default());
         Flight {
             flights: self,
-            key: key.clone(),
+            key,
             turn,
         }
     }
