@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated } from './helpers';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, hydrated, signIn } from './helpers';
 
 test('the login page is rendered on the server, then hydrates and reacts', async ({ page, request }) => {
   const html = await (await request.get('/login')).text();
@@ -22,4 +22,25 @@ test('a wrong password shows a clear error without leaving the page', async ({ p
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect');
   await expect(page).toHaveURL(/\/login/);
+});
+
+test('the members page hydrates from what the server wrote: its list is not fetched again', async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/members$/);
+  await hydrated(page);
+
+  const lists: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/members/list')) lists.push(r.url());
+  });
+  await page.goto('/members');
+  await hydrated(page);
+  await expect(page.getByTestId('member-row').first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  expect(lists).toEqual([]);
+
+  // Still live: a search asks the server for the list.
+  await page.getByTestId('member-search').fill('admin@');
+  await expect.poll(() => lists.length).toBeGreaterThan(0);
+  await expect(page.locator('tr[data-email="admin@example.com"]')).toBeVisible();
 });

@@ -355,7 +355,10 @@ fn WorkspaceMembers(
     };
     let adding = RwSignal::new(false);
     let inviting = RwSignal::new(false);
-    Effect::new(move |_| {
+    // A finished action loads the page of rows again. Not on the effect's first run: the rows
+    // the page was rendered (or last fetched) with are current, and reloading them there made
+    // every page view fetch its list a second time as soon as it hydrated.
+    Effect::new(move |ran_before: Option<()>| {
         actions.set_role.version().get();
         actions.remove.version().get();
         actions.resend.version().get();
@@ -363,7 +366,9 @@ fn WorkspaceMembers(
         actions.deactivate.version().get();
         actions.reactivate.version().get();
         actions.erase.version().get();
-        reload.update(|n| *n += 1);
+        if ran_before.is_some() {
+            reload.update(|n| *n += 1);
+        }
     });
     let action_error = Signal::derive(move || {
         let err =
