@@ -477,14 +477,10 @@ const ALLOWED_WHILE_RESTRICTED: &[&str] = &[
 ];
 const PRIVATE_PAGES: &[&str] = &["/members", "/audit", "/change-password", "/profile"];
 
+/// Probes and `/pkg` never reach this middleware (`router()` serves them outside it).
 fn is_page(method: &Method, path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or("");
-    method == Method::GET
-        && !path.starts_with("/api/")
-        && !path.starts_with("/pkg/")
-        && path != "/healthz"
-        && path != "/readyz"
-        && !last.contains('.')
+    method == Method::GET && !path.starts_with("/api/") && !last.contains('.')
 }
 
 fn guard(
