@@ -550,6 +550,7 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     let mut lines = Vec::new();
     // Lines measured otherwise than by `load` (appended after the others).
     let mut exports = Vec::new();
+    let (server_pid, peak_so_far) = (server.pid, peak_rss.clone());
     let mut record =
         |scenario: &str, conns: usize, r: (usize, usize, f64, f64, f64), base_rps: f64| {
             let line = Line {
@@ -566,8 +567,13 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
                 memory_growth_mb: None,
             };
             eprintln!(
-                "[{name}] {scenario}: {:.0} rps, p50 {:.1} ms, p99 {:.1} ms, {} errors",
-                line.rps, line.p50_ms, line.p99_ms, line.errors
+                "[{name}] {scenario}: {:.0} rps, p50 {:.1} ms, p99 {:.1} ms, {} errors; resident {:.0} MB (peak so far {:.0} MB)",
+                line.rps,
+                line.p50_ms,
+                line.p99_ms,
+                line.errors,
+                rss_mb(server_pid),
+                *peak_so_far.lock().unwrap()
             );
             lines.push(line);
         };

@@ -1,7 +1,7 @@
 //! Argon2id hashing, off the async runtime, with at most one hash per core at a time.
 
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
 use std::sync::{mpsc, Arc, Mutex};
 use tokio::sync::oneshot;
@@ -26,8 +26,9 @@ pub enum HashError {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Hashes on a pool of its own, one thread per core: at most that many hashes run at once, off
-/// the async runtime, and memory stays bounded (each thread reuses its ~19 MiB, see [`MEMORY`];
-/// tokio's blocking pool would grow to hundreds of threads, each with its own).
+/// the async runtime, and memory stays bounded (each thread reuses its ~19 MiB while it has work
+/// and gives it back when idle, see [`MEMORY`]; tokio's blocking pool would grow to hundreds of
+/// threads, each with its own).
 ///
 /// The queue is bounded: past `capacity` jobs waiting or running, a request is refused at once
 /// ([`HashError::Busy`], a 503) instead of waiting behind minutes of work, and a job whose
@@ -40,6 +41,8 @@ pub struct Hasher {
     capacity: usize,
     /// Verified against when the email is unknown, so both answers take the same time.
     dummy_hash: Arc<str>,
+    /// How many of this hasher's threads hold their working memory now.
+    holding_memory: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Hasher {
@@ -50,20 +53,47 @@ impl Hasher {
             .unwrap_or(2);
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
+        let holding_memory = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for i in 0..cores {
             let queue = queue.clone();
+            let holding_memory = holding_memory.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
+                    use std::sync::atomic::Ordering;
                     lower_priority();
+                    let mut holds = false;
+                    let mut note_memory = |now: bool| {
+                        if now != holds {
+                            if now {
+                                holding_memory.fetch_add(1, Ordering::AcqRel);
+                            } else {
+                                holding_memory.fetch_sub(1, Ordering::AcqRel);
+                            }
+                            holds = now;
+                        }
+                    };
                     loop {
-                        // The lock is held only while waiting for the next job, never while hashing.
+                        // The lock is held only while waiting for the next job, never while
+                        // hashing. Threads waiting for the lock take turns at the timeout, so
+                        // every idle thread gives its memory back within a few timeouts.
                         let job = match queue.lock() {
-                            Ok(q) => q.recv(),
+                            Ok(q) => match q.recv_timeout(KEEP_MEMORY_WHILE_IDLE) {
+                                Err(mpsc::RecvTimeoutError::Timeout) => {
+                                    drop(q);
+                                    release_memory();
+                                    note_memory(false);
+                                    continue;
+                                }
+                                job => job.map_err(|_| ()),
+                            },
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(),
+                            Ok(job) => {
+                                job();
+                                note_memory(holds_memory());
+                            }
                             Err(_) => return, // every Hasher is gone
                         }
                     }
@@ -75,6 +105,7 @@ impl Hasher {
             in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             capacity: capacity.max(1),
             dummy_hash: Arc::from(""),
+            holding_memory,
         };
         hasher.dummy_hash = hasher
             .run(|| hash_blocking(&generate_password()))
@@ -146,9 +177,28 @@ fn lower_priority() {
 }
 
 thread_local! {
-    /// Argon2's working memory (~19 MiB), allocated once per hashing thread and reused: freeing
-    /// and reallocating it per hash leaves the allocator holding hundreds of MiB under load.
-    static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Argon2's working memory (~19 MiB), mapped by a hashing thread at its first hash and
+    /// reused while hashes keep coming: freeing and reallocating it per hash leaves the allocator
+    /// holding hundreds of MiB under load. A thread idle for [`KEEP_MEMORY_WHILE_IDLE`] gives it
+    /// back to the operating system ([`release_memory`]), so a server whose sign-ins are over
+    /// does not keep 19 MiB per core.
+    static MEMORY: std::cell::RefCell<Option<mapped::Blocks>> = const { std::cell::RefCell::new(None) };
+}
+
+/// How long a hashing thread keeps its working memory with no job to do. Mapping and touching
+/// it again costs a few milliseconds, next to a hash's tens.
+const KEEP_MEMORY_WHILE_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn holds_memory() -> bool {
+    MEMORY.with(|memory| memory.try_borrow().is_ok_and(|m| m.is_some()))
+}
+
+fn release_memory() {
+    MEMORY.with(|memory| {
+        if let Ok(mut memory) = memory.try_borrow_mut() {
+            *memory = None;
+        }
+    });
 }
 
 fn argon2_into(
@@ -160,11 +210,76 @@ fn argon2_into(
     MEMORY.with(|memory| {
         let mut memory = memory.borrow_mut();
         let blocks = argon2.params().block_count();
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::new());
+        if memory.as_ref().is_none_or(|m| m.len() < blocks) {
+            // The old mapping goes first: never two at once.
+            *memory = None;
+            *memory = Some(mapped::Blocks::new(blocks).ok_or(argon2::Error::MemoryTooMuch)?);
         }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        let memory = memory.as_mut().ok_or(argon2::Error::MemoryTooMuch)?;
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory.as_mut_slice()[..blocks])
     })
+}
+
+/// Argon2 blocks in memory mapped from the operating system for them alone, and unmapped when
+/// dropped. Not from the allocator: mimalloc keeps a freed 19 MiB for reuse, so the server's
+/// resident size would never come down after a wave of sign-ins (measured).
+mod mapped {
+    use argon2::Block;
+    use std::ptr::NonNull;
+
+    pub struct Blocks {
+        start: NonNull<Block>,
+        len: usize,
+    }
+
+    impl Blocks {
+        /// `len` zeroed blocks, or `None` when the system refuses the mapping.
+        pub fn new(len: usize) -> Option<Blocks> {
+            let bytes = len.checked_mul(std::mem::size_of::<Block>())?.max(1);
+            // SAFETY: an anonymous private mapping with no address hint touches no existing
+            // memory; the result is checked before use.
+            let start = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    bytes,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if start == libc::MAP_FAILED {
+                return None;
+            }
+            // Page-aligned, hence aligned for `Block` (64 bytes).
+            Some(Blocks {
+                start: NonNull::new(start.cast::<Block>())?,
+                len,
+            })
+        }
+
+        pub fn len(&self) -> usize {
+            self.len
+        }
+
+        pub fn as_mut_slice(&mut self) -> &mut [Block] {
+            // SAFETY: the mapping holds `len` blocks, is zero-filled by the kernel (all zeros is
+            // a valid `Block`, an array of integers), lives as long as `self`, and `&mut self`
+            // makes this the only reference to it.
+            unsafe { std::slice::from_raw_parts_mut(self.start.as_ptr(), self.len) }
+        }
+    }
+
+    impl Drop for Blocks {
+        fn drop(&mut self) {
+            let bytes = (self.len * std::mem::size_of::<Block>()).max(1);
+            // SAFETY: exactly the mapping `new` made, unmapped once; no reference to it outlives
+            // `self`.
+            unsafe {
+                libc::munmap(self.start.as_ptr().cast(), bytes);
+            }
+        }
+    }
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password` with a new salt.
@@ -315,6 +430,49 @@ mod tests {
         // A job queued after them runs, so they have all been taken off the queue by now.
         hasher.run(|| ()).await.unwrap();
         assert_eq!(ran.load(std::sync::atomic::Ordering::Acquire), 0);
+    }
+
+    /// A hashing thread keeps its ~19 MiB while sign-ins come and gives it back to the system
+    /// once idle; a hash after that maps it again and still verifies.
+    #[tokio::test]
+    async fn idle_hashing_threads_give_their_memory_back() {
+        use std::sync::atomic::Ordering;
+        let hasher = Hasher::new(8).await.unwrap();
+        // The thread notes what it holds just after answering: wait for the note.
+        let holding = |more_than_none: bool| {
+            let gauge = hasher.holding_memory.clone();
+            async move {
+                let deadline = std::time::Instant::now() + KEEP_MEMORY_WHILE_IDLE * 8;
+                while (gauge.load(Ordering::Acquire) > 0) != more_than_none {
+                    if std::time::Instant::now() > deadline {
+                        return false;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                true
+            }
+        };
+        let hash = hasher.hash("correct horse battery".into()).await.unwrap();
+        assert!(holding(true).await, "a thread that hashed holds no memory");
+        assert!(
+            holding(false).await,
+            "hashing threads still hold their memory after {:?} idle",
+            KEEP_MEMORY_WHILE_IDLE * 8
+        );
+        assert!(hasher
+            .verify("correct horse battery".into(), Some(hash))
+            .await
+            .unwrap());
+        assert!(holding(true).await, "a thread that hashed again holds no memory");
+    }
+
+    #[test]
+    fn mapped_blocks_start_zeroed_and_hold_what_is_written() {
+        let mut blocks = mapped::Blocks::new(3).unwrap();
+        assert_eq!(blocks.len(), 3);
+        assert!(blocks.as_mut_slice().iter().all(|b| b.as_ref().iter().all(|w| *w == 0)));
+        blocks.as_mut_slice()[2] = argon2::Block::new();
+        assert_eq!(blocks.as_mut_slice().len(), 3);
     }
 
     /// Our hashes are standard PHC strings: the argon2 crate's own verifier accepts them, and
