@@ -551,22 +551,24 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
     // Lines measured otherwise than by `load` (appended after the others).
     let mut exports = Vec::new();
     let (server_pid, peak_so_far) = (server.pid, peak_rss.clone());
-    let mut record =
-        |scenario: &str, conns: usize, r: (usize, usize, f64, f64, f64), base_rps: f64| {
-            let line = Line {
-                backend: name.into(),
-                scenario: scenario.into(),
-                connections: conns,
-                requests: r.0,
-                errors: r.1,
-                rps: r.2,
-                p50_ms: r.3,
-                p99_ms: r.4,
-                vs_healthz: if base_rps > 0.0 { r.2 / base_rps } else { 1.0 },
-                note: String::new(),
-                memory_growth_mb: None,
-            };
-            eprintln!(
+    let mut record = |scenario: &str,
+                      conns: usize,
+                      r: (usize, usize, f64, f64, f64),
+                      base_rps: f64| {
+        let line = Line {
+            backend: name.into(),
+            scenario: scenario.into(),
+            connections: conns,
+            requests: r.0,
+            errors: r.1,
+            rps: r.2,
+            p50_ms: r.3,
+            p99_ms: r.4,
+            vs_healthz: if base_rps > 0.0 { r.2 / base_rps } else { 1.0 },
+            note: String::new(),
+            memory_growth_mb: None,
+        };
+        eprintln!(
                 "[{name}] {scenario}: {:.0} rps, p50 {:.1} ms, p99 {:.1} ms, {} errors; resident {:.0} MB (peak so far {:.0} MB)",
                 line.rps,
                 line.p50_ms,
@@ -575,8 +577,8 @@ async fn run_backend(name: &str, url: &str, db: Db) -> (Vec<Line>, f64, Duration
                 rss_mb(server_pid),
                 *peak_so_far.lock().unwrap()
             );
-            lines.push(line);
-        };
+        lines.push(line);
+    };
     let url_of = |p: &str| format!("{base}{p}");
     // `BENCH_ONLY=list,server-rendered` runs the scenarios whose names contain one of these
     // (while tuning); budgets of scenarios not run are reported as not run.

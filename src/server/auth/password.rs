@@ -217,7 +217,12 @@ fn argon2_into(
             *memory = Some(mapped::Blocks::new(blocks).ok_or(argon2::Error::MemoryTooMuch)?);
         }
         let memory = memory.as_mut().ok_or(argon2::Error::MemoryTooMuch)?;
-        argon2.hash_password_into_with_memory(password, salt, out, &mut memory.as_mut_slice()[..blocks])
+        argon2.hash_password_into_with_memory(
+            password,
+            salt,
+            out,
+            &mut memory.as_mut_slice()[..blocks],
+        )
     })
 }
 
@@ -464,16 +469,23 @@ mod tests {
             .verify("correct horse battery".into(), Some(hash))
             .await
             .unwrap());
-        assert!(holding(true).await, "a thread that hashed again holds no memory");
+        assert!(
+            holding(true).await,
+            "a thread that hashed again holds no memory"
+        );
     }
 
     #[test]
     fn mapped_blocks_start_zeroed_and_hold_what_is_written() {
         let mut blocks = mapped::Blocks::new(3).unwrap();
         assert_eq!(blocks.len(), 3);
-        assert!(blocks.as_mut_slice().iter().all(|b| b.as_ref().iter().all(|w| *w == 0)));
-        blocks.as_mut_slice()[2] = argon2::Block::new();
-        assert_eq!(blocks.as_mut_slice().len(), 3);
+        assert!(blocks
+            .as_mut_slice()
+            .iter()
+            .all(|b| b.as_ref().iter().all(|w| *w == 0)));
+        blocks.as_mut_slice()[2].as_mut()[127] = 42;
+        assert_eq!(blocks.as_mut_slice()[2].as_ref()[127], 42);
+        assert_eq!(blocks.as_mut_slice()[1].as_ref()[127], 0);
     }
 
     /// Our hashes are standard PHC strings: the argon2 crate's own verifier accepts them, and
