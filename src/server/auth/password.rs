@@ -186,8 +186,9 @@ thread_local! {
     static MEMORY: std::cell::RefCell<Option<mapped::Blocks>> = const { std::cell::RefCell::new(None) };
 }
 
-/// How long a hashing thread keeps its working memory with no job to do. Mapping and touching
-/// it again costs a few milliseconds, next to a hash's tens.
+/// How long a hashing thread keeps its working memory with no job to do. The first hash after
+/// that pays for the kernel zero-filling the pages again. (Unmapped memory also stops holding
+/// what the last hash left in it.)
 const KEEP_MEMORY_WHILE_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn holds_memory() -> bool {
