@@ -71,18 +71,19 @@ pub type MyInvitationResource = Resource<Result<Option<InvitationView>, ApiError
 
 /// The invitation addressed to the signed-in account, above the members list (nothing when
 /// there is none, or the account's email is not proven). The page makes `mine` once, outside
-/// its view closures (see `pages::members::ListState`).
+/// its view closures (see `pages::members::ListState`), and it is not loaded again during the
+/// page view, so the banner is built once (`Suspend`), not on each of the server's walks.
 #[component]
 pub fn MyInvitation(mine: MyInvitationResource) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
-            {move || mine.get().and_then(|r| r.ok()).flatten().filter(|i| !i.expired).map(|inv| view! {
+            {Suspend::new(async move { mine.await.ok().flatten().filter(|i| !i.expired).map(|inv| view! {
                 <section class="card" data-testid="my-invitation">
                     <h2>{format!("You are invited to {}", inv.workspaces.join(", "))}</h2>
                     <p>{format!("Invited by {}.", inv.invited_by.clone().unwrap_or_else(|| "an admin".into()))}</p>
                     <AnswerInvitation invitation=inv token=None/>
                 </section>
-            })}
+            })})}
         </Transition>
     }
 }

@@ -18,8 +18,11 @@ pub fn Nav() -> impl IntoView {
         <header class="topbar">
             <nav class="container nav" aria-label="Main">
                 <A href="/members" attr:class="brand">"Roster"</A>
+                // Built once, when the signed-in user has loaded (`me` never changes during a
+                // page view): a closure would run again on each of the server's walks of the
+                // transition's children.
                 <Transition fallback=|| ()>
-                    {move || me.get().map(|r| match r {
+                    {Suspend::new(async move { match me.await {
                         Ok(Some(m)) => {
                             let audit_visible = can(&m.actor, Action::ViewAudit, Target::Platform)
                                 || m.workspaces.iter().any(|w| can(&m.actor, Action::ViewAudit, Target::Workspace { workspace_id: &w.id, org_id: &w.org_id }));
@@ -48,7 +51,7 @@ pub fn Nav() -> impl IntoView {
                             }.into_any()
                         }
                         _ => view! { <div class="nav-links"></div> }.into_any(),
-                    })}
+                    }})}
                 </Transition>
             </nav>
         </header>

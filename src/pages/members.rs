@@ -35,12 +35,18 @@ pub fn MembersPage() -> impl IntoView {
             _ => Arc::from(""),
         })
     });
+    // The page is built once, when the signed-in user has loaded (`me` never changes during a
+    // page view). A closure here would run again on each of the server's walks of the
+    // transition's children (twice looking for pending loads, once resolving): three pages
+    // built per request, two thrown away.
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || me.get().map(|r| match r {
-                Ok(Some(me)) => view! { <Members me chosen list mine switcher/> }.into_any(),
-                Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
-                Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
+            {Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => view! { <Members me chosen list mine switcher/> }.into_any(),
+                    Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
+                    Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
+                }
             })}
         </Transition>
     }

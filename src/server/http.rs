@@ -5,7 +5,9 @@ use crate::server::auth::oidc::Oidc;
 use crate::server::auth::oidc_routes;
 use crate::server::auth::session::{self, ClientFacts, SessionHandle};
 use crate::server::db::{self, audit::AuditEvent, users, Db};
-use crate::server::{auth::password::Hasher, config::Config, AppError, AppState, RequestContext};
+use crate::server::{
+    auth::password::Hasher, config::Config, AppError, AppState, RequestContext, SharedState,
+};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self as mw, Next};
@@ -63,19 +65,21 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         .site_root(config.site_root.clone())
         .site_pkg_dir("pkg")
         .build();
-    Ok(AppState {
-        leptos,
+    Ok(AppState::new(
         db,
-        hasher: Hasher::new(config.hash_queue_max).await?,
-        mail_wakeup: Arc::new(tokio::sync::Notify::new()),
-        oidc: match &config.oidc {
-            Some(oidc) => {
-                Some(Oidc::new(oidc.clone(), &config.public_url).map_err(StartError::Oidc)?)
-            }
-            None => None,
+        SharedState {
+            leptos,
+            hasher: Hasher::new(config.hash_queue_max).await?,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            oidc: match &config.oidc {
+                Some(oidc) => {
+                    Some(Oidc::new(oidc.clone(), &config.public_url).map_err(StartError::Oidc)?)
+                }
+                None => None,
+            },
+            config: Arc::new(config),
         },
-        config: Arc::new(config),
-    })
+    ))
 }
 
 /// Starts the webhook sender. The task runs until aborted.

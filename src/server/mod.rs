@@ -38,17 +38,43 @@ use std::sync::Arc;
 
 pub use error::AppError;
 
-/// Shared by every request; cheap to clone.
+/// Shared by every request, and cloned several times per request (axum clones a route's
+/// handler, state included, at each layer it passes): one reference count for the shared
+/// part, one for the database handle, whatever the configuration holds.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos: LeptosOptions,
+    /// The database: the shared handle, or in a server function the request's
+    /// ([`RequestContext::db`]).
     pub db: db::Db,
+    shared: Arc<SharedState>,
+}
+
+/// What every request shares as it is; reached through [`AppState`]'s `Deref`.
+pub struct SharedState {
+    pub leptos: LeptosOptions,
     pub config: Arc<config::Config>,
     pub hasher: auth::password::Hasher,
     /// Wakes the outbox sender when a transaction enqueued an email.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// `None` when OpenID Connect sign-in is not configured.
     pub oidc: Option<auth::oidc::Oidc>,
+}
+
+impl AppState {
+    pub fn new(db: db::Db, shared: SharedState) -> AppState {
+        AppState {
+            db,
+            shared: Arc::new(shared),
+        }
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.shared
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,13 +7,21 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// The page cache of each pooled connection, KiB (SQLite's default is 2,000).
+pub const PAGE_CACHE_KIB: u32 = 1024;
+
 pub async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // Each pooled connection keeps its own page cache, 2 MiB by default: 8 MiB of the
+        // server's memory on a 2-core machine once the pool is warm. The pages a request reads
+        // (an index range, 50 rows, the session) fit in a fraction of it, and the operating
+        // system caches the file for every connection at once.
+        .pragma("cache_size", format!("-{PAGE_CACHE_KIB}"));
     if let Some(dir) = options.get_filename().parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
@@ -48,4 +56,21 @@ pub const CLAIM_OUTBOX: &str = "UPDATE mail_outbox SET locked_until = $2, attemp
 /// `SELECT` of the rows of `query` as one JSON array of arrays of `columns` (NULL when empty).
 pub fn json_rows(columns: &str, query: &str) -> String {
     format!("SELECT json_group_array(json_array({columns})) FROM ({query}) AS page_rows")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every pooled connection gets the smaller page cache, not only the first one opened.
+    #[tokio::test]
+    async fn every_pooled_connection_has_the_smaller_page_cache() {
+        let pool = super::connect("sqlite::memory:", 2).await.unwrap();
+        let (mut a, mut b) = (pool.acquire().await.unwrap(), pool.acquire().await.unwrap());
+        for conn in [&mut a, &mut b] {
+            let size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(size, -i64::from(super::PAGE_CACHE_KIB));
+        }
+    }
 }
