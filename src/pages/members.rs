@@ -170,6 +170,27 @@ struct ListPage {
     counts: StatusCounts,
 }
 
+/// What the members table shows of a [`ListPage`] besides its rows.
+struct PageFacts {
+    row_count: usize,
+    keys: Vec<String>,
+    next: Option<String>,
+    member_count: i64,
+    invite_count: i64,
+}
+
+impl PageFacts {
+    fn of(page: &ListPage) -> PageFacts {
+        PageFacts {
+            row_count: page.row_count,
+            keys: page.keys.clone(),
+            next: page.next.clone(),
+            member_count: page.member_count,
+            invite_count: page.invite_count,
+        }
+    }
+}
+
 impl From<crate::model::members::MembersPage> for ListPage {
     fn from(page: crate::model::members::MembersPage) -> ListPage {
         ListPage {
@@ -201,6 +222,34 @@ fn Members(
         let id = workspace_id.get()?;
         all.with_value(|ws| ws.iter().find(|w| w.id == id).cloned())
     });
+    // The rows' actions and the rows as HTML are made here, once per page view, rather than in
+    // `WorkspaceMembers`: on the server the closure below runs twice per request (the
+    // transition's check for pending loads, then its resolve), and each run built the rows'
+    // HTML again and nine server actions with it.
+    let actions = RowActions::new(list.selected);
+    // Another workspace starts without the last one's notes (a new temporary password, a
+    // link).
+    Effect::new(move |shown: Option<Option<String>>| {
+        let now = workspace_id.get();
+        if shown.is_some_and(|before| before != now) {
+            actions.clear();
+        }
+        now
+    });
+    let rows = list.rows;
+    let selected = list.selected;
+    let row_html = Memo::new(move |_| {
+        let may = workspace.with(|ws| {
+            ws.as_ref()
+                .and_then(|ws| actor.try_with_value(|actor| Permissions::of(actor, ws)))
+        });
+        rows.with(|page| match (page, may) {
+            (Some(Ok(Some(p))), Some(may)) => {
+                selected.with_untracked(|s| Arc::<str>::from(rows::rows_html(&p.rows, may, s)))
+            }
+            _ => Arc::<str>::from(""),
+        })
+    });
 
     view! {
         <MyInvitation mine/>
@@ -213,7 +262,7 @@ fn Members(
             // mid-page and the page's owner was disposed; that render is thrown away, and must
             // not panic a worker.
             {move || match workspace.get() {
-                Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled list/> }.into_any(),
+                Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled list actions row_html/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
                     <p class="error" role="alert">"This workspace does not exist or you may not see it."</p>
                 }.into_any(),
@@ -277,6 +326,9 @@ fn WorkspaceMembers(
     all: Vec<WorkspaceDto>,
     email_enabled: bool,
     list: ListState,
+    actions: RowActions,
+    /// The page of rows as HTML (`rows::rows_html`).
+    row_html: Memo<Arc<str>>,
 ) -> impl IntoView {
     let ListState {
         q,
@@ -294,13 +346,7 @@ fn WorkspaceMembers(
         workspace_id: &ws.id,
         org_id: &ws.org_id,
     };
-    let may = Permissions {
-        erase: can(&actor, Action::EraseAccount, Target::Platform),
-        change: can(&actor, Action::ChangeRole, target),
-        remove: can(&actor, Action::RemoveMember, target),
-        manage_invites: can(&actor, Action::ManageInvitation, target),
-        sign_ins: can(&actor, Action::ViewAudit, target),
-    };
+    let may = Permissions::of(&actor, &ws);
     let may_add = can(&actor, Action::AddUser, target);
     let may_invite = can(&actor, Action::Invite, target);
     // Other workspaces this person may invite to, offered as extras in the invite dialog.
@@ -329,8 +375,12 @@ fn WorkspaceMembers(
     // The counts per status of the last page read, for the status filter's options.
     let counts = RwSignal::new(None::<StatusCounts>);
     Effect::new(move |_| {
-        if let Some(Ok(Some(p))) = members.get() {
-            counts.set(Some(p.counts));
+        let read = members.with(|r| match r {
+            Some(Ok(Some(p))) => Some(p.counts),
+            _ => None,
+        });
+        if read.is_some() {
+            counts.set(read);
         }
     });
     let status_option = move |value: &'static str, label: &'static str| {
@@ -347,18 +397,6 @@ fn WorkspaceMembers(
         pages.set(vec![None]);
     };
 
-    let actions = RowActions {
-        selected,
-        set_role: ServerAction::<SetMemberRole>::new(),
-        remove: ServerAction::<RemoveMember>::new(),
-        resend: ServerAction::<ResendInvite>::new(),
-        cancel: ServerAction::<CancelInvite>::new(),
-        link: ServerAction::<InviteLink>::new(),
-        deactivate: ServerAction::<DeactivateUser>::new(),
-        reactivate: ServerAction::<ReactivateUser>::new(),
-        reset: ServerAction::<ResetPassword>::new(),
-        erase: ServerAction::<EraseUser>::new(),
-    };
     let adding = RwSignal::new(false);
     let inviting = RwSignal::new(false);
     // A finished action loads the page of rows again. Not on the effect's first run: the rows
@@ -414,15 +452,6 @@ fn WorkspaceMembers(
     });
     let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
     let ws_for_rows = StoredValue::new(ws.id.clone());
-    // The rows as HTML, written once per page of rows however often the table's closure runs.
-    let row_html = Memo::new(move |_| {
-        members.with(|page| match page {
-            Some(Ok(Some(p))) => {
-                selected.with_untracked(|s| Arc::<str>::from(rows::rows_html(&p.rows, may, s)))
-            }
-            _ => Arc::<str>::from(""),
-        })
-    });
     // The rows' selection boxes follow the selection, which changes from outside the rows too
     // (the page's box, Clear selection).
     let row_body = NodeRef::<leptos::html::Tbody>::new();
@@ -553,7 +582,9 @@ fn WorkspaceMembers(
             </div>
         </Show>
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
-            {move || members.get().map(|r| match r {
+            // What the table needs of the page, read without copying its rows (they are in
+            // `row_html`).
+            {move || members.with(|r| r.as_ref().map(|r| r.as_ref().map(|p| p.as_ref().map(PageFacts::of)).map_err(Clone::clone))).map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
                 Ok(None) => ().into_any(),
                 // A later page can empty itself (its last rows removed): offer the way back.
@@ -650,7 +681,7 @@ fn aria_sort(sort: &str, field: &str) -> Option<&'static str> {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Permissions {
     /// Platform admins: erase an account.
     erase: bool,
@@ -659,6 +690,22 @@ struct Permissions {
     manage_invites: bool,
     /// When members last signed in (shown to those who may read the audit log).
     sign_ins: bool,
+}
+
+impl Permissions {
+    fn of(actor: &Actor, ws: &WorkspaceDto) -> Permissions {
+        let target = Target::Workspace {
+            workspace_id: &ws.id,
+            org_id: &ws.org_id,
+        };
+        Permissions {
+            erase: can(actor, Action::EraseAccount, Target::Platform),
+            change: can(actor, Action::ChangeRole, target),
+            remove: can(actor, Action::RemoveMember, target),
+            manage_invites: can(actor, Action::ManageInvitation, target),
+            sign_ins: can(actor, Action::ViewAudit, target),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -675,6 +722,36 @@ struct RowActions {
     reactivate: ServerAction<ReactivateUser>,
     reset: ServerAction<ResetPassword>,
     erase: ServerAction<EraseUser>,
+}
+
+impl RowActions {
+    fn new(selected: RwSignal<Vec<String>>) -> RowActions {
+        RowActions {
+            selected,
+            set_role: ServerAction::<SetMemberRole>::new(),
+            remove: ServerAction::<RemoveMember>::new(),
+            resend: ServerAction::<ResendInvite>::new(),
+            cancel: ServerAction::<CancelInvite>::new(),
+            link: ServerAction::<InviteLink>::new(),
+            deactivate: ServerAction::<DeactivateUser>::new(),
+            reactivate: ServerAction::<ReactivateUser>::new(),
+            reset: ServerAction::<ResetPassword>::new(),
+            erase: ServerAction::<EraseUser>::new(),
+        }
+    }
+
+    /// Forgets every action's last answer (what the page's notes show).
+    fn clear(&self) {
+        self.set_role.clear();
+        self.remove.clear();
+        self.resend.clear();
+        self.cancel.clear();
+        self.link.clear();
+        self.deactivate.clear();
+        self.reactivate.clear();
+        self.reset.clear();
+        self.erase.clear();
+    }
 }
 
 /// The keys of the rows on a page that the caller may act on in bulk.
