@@ -85,6 +85,9 @@ test('an admin deactivates a member, who is refused at sign-in, and resets a pas
   const defaultWs = me.workspaces.find((w: { name: string }) => w.name === 'Default workspace').id;
   await addUser(admin, 'dee@example.com', defaultWs, 'workspace_viewer');
   await addUser(admin, 'rey@example.com', defaultWs, 'workspace_viewer');
+  const initech = await api(admin, '/api/workspaces/create', {
+    org_id: (await api(admin, '/api/orgs/create', { name: 'Initech' })).id, name: 'Initech Ops',
+  });
   await admin.dispose();
 
   const page = await (await browser.newContext()).newPage();
@@ -115,6 +118,16 @@ test('an admin deactivates a member, who is refused at sign-in, and resets a pas
   await signIn(reyPage, 'rey@example.com', temporary);
   await changePassword(reyPage, temporary, 'rey chose this one');
   await expect(reyPage).toHaveURL(/\/members$/);
+
+  // Another workspace starts without this one's notes: the temporary password is not shown
+  // beside rows it does not belong to.
+  await expect(page.getByTestId('password-reset')).toBeVisible();
+  await page.getByTestId('workspace-switcher').selectOption(initech.id);
+  await expect(page).toHaveURL(new RegExp(`workspace=${initech.id}`));
+  await expect(page.getByTestId('members-table').or(page.getByText('No members yet.'))).toBeVisible();
+  await expect(rey).toHaveCount(0);
+  await expect(page.getByTestId('password-reset')).toHaveCount(0);
+  await expect(page.getByTestId('account-changed')).toHaveCount(0);
 });
 
 test('a hostile return path after signing in stays on this origin', async ({ page }) => {
