@@ -414,7 +414,18 @@ fn WorkspaceMembers(
             reload.update(|n| *n += 1);
         }
     });
+    // The actions outlive this workspace's view: an answer that comes back after the switcher
+    // moved on is not this workspace's to show.
+    let ws_here = ws.id.clone();
+    let acted_here = Memo::new(move |_| {
+        actions
+            .acted_in
+            .with(|a| a.as_deref() == Some(ws_here.as_str()))
+    });
     let action_error = Signal::derive(move || {
+        if !acted_here.get() {
+            return None;
+        }
         let err =
             |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
         err(actions.remove.value().get().map(|r| r.map(|_| ())))
@@ -428,6 +439,9 @@ fn WorkspaceMembers(
             .or_else(|| err(actions.erase.value().get()))
     });
     let account_changed = Signal::derive(move || {
+        if !acted_here.get() {
+            return None;
+        }
         let said = |r: Option<
             Result<crate::model::admin::AccountStatus, crate::model::ApiError>,
         >| {
@@ -441,8 +455,16 @@ fn WorkspaceMembers(
         };
         said(actions.deactivate.value().get()).or_else(|| said(actions.reactivate.value().get()))
     });
-    let reset = Signal::derive(move || actions.reset.value().get().and_then(|r| r.ok()));
+    let reset = Signal::derive(move || {
+        acted_here
+            .get()
+            .then(|| actions.reset.value().get().and_then(|r| r.ok()))
+            .flatten()
+    });
     let resent = Signal::derive(move || {
+        if !acted_here.get() {
+            return None;
+        }
         actions
             .resend
             .value()
@@ -450,7 +472,12 @@ fn WorkspaceMembers(
             .and_then(|r| r.ok())
             .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
     });
-    let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
+    let link = Signal::derive(move || {
+        acted_here
+            .get()
+            .then(|| actions.link.value().get().and_then(|r| r.ok()))
+            .flatten()
+    });
     let ws_for_rows = StoredValue::new(ws.id.clone());
     // The rows' selection boxes follow the selection, which changes from outside the rows too
     // (the page's box, Clear selection).
@@ -713,6 +740,8 @@ struct RowActions {
     /// The rows ticked for a bulk action: `u:<user id>` for members, `i:<email>` for
     /// invitations.
     selected: RwSignal<Vec<String>>,
+    /// The workspace the last action was started in.
+    acted_in: RwSignal<Option<String>>,
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
     resend: ServerAction<ResendInvite>,
@@ -728,6 +757,7 @@ impl RowActions {
     fn new(selected: RwSignal<Vec<String>>) -> RowActions {
         RowActions {
             selected,
+            acted_in: RwSignal::new(None),
             set_role: ServerAction::<SetMemberRole>::new(),
             remove: ServerAction::<RemoveMember>::new(),
             resend: ServerAction::<ResendInvite>::new(),

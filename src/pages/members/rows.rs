@@ -376,6 +376,7 @@ pub(super) fn on_click(ev: leptos::ev::MouseEvent, ws_id: &str, actions: RowActi
     if !confirmed(action, &email) {
         return;
     }
+    actions.acted_in.set(Some(ws_id.to_string()));
     let workspace_id = ws_id.to_string();
     match (action, key.strip_prefix("u:")) {
         (RowAction::ResetPassword, Some(user_id)) => {
@@ -486,6 +487,7 @@ pub(super) fn on_change(ev: leptos::ev::Event, ws_id: &str, actions: RowActions)
         select.set_value(&current);
         return;
     }
+    actions.acted_in.set(Some(ws_id.to_string()));
     actions.set_role.dispatch(SetMemberRole {
         workspace_id: ws_id.to_string(),
         user_id: user_id.to_string(),
