@@ -228,11 +228,12 @@ fn Members(
     // HTML again and nine server actions with it.
     let actions = RowActions::new(list.selected);
     // Another workspace starts without the last one's notes (a new temporary password, a
-    // link).
+    // link): they show only in the workspace their action was started in, and coming back
+    // does not bring them back.
     Effect::new(move |shown: Option<Option<String>>| {
         let now = workspace_id.get();
         if shown.is_some_and(|before| before != now) {
-            actions.clear();
+            actions.acted_in.set(None);
         }
         now
     });
@@ -740,7 +741,8 @@ struct RowActions {
     /// The rows ticked for a bulk action: `u:<user id>` for members, `i:<email>` for
     /// invitations.
     selected: RwSignal<Vec<String>>,
-    /// The workspace the last action was started in.
+    /// The workspace the last action was started in (its answer is shown there only); `None`
+    /// once the page has moved to another workspace.
     acted_in: RwSignal<Option<String>>,
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
@@ -768,19 +770,6 @@ impl RowActions {
             reset: ServerAction::<ResetPassword>::new(),
             erase: ServerAction::<EraseUser>::new(),
         }
-    }
-
-    /// Forgets every action's last answer (what the page's notes show).
-    fn clear(&self) {
-        self.set_role.clear();
-        self.remove.clear();
-        self.resend.clear();
-        self.cancel.clear();
-        self.link.clear();
-        self.deactivate.clear();
-        self.reactivate.clear();
-        self.reset.clear();
-        self.erase.clear();
     }
 }
 
