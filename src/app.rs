@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -58,18 +58,55 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/members") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/change-password") view=ChangePasswordPage/>
-                    <Route path=path!("/audit") view=AuditPage/>
-                    <Route path=path!("/invite/:token") view=InvitePage/>
-                    <Route path=path!("/profile") view=ProfilePage/>
-                    <Route path=path!("/orgs") view=OrganizationsPage/>
-                    <Route path=path!("/orgs/:id") view=OrganizationPage/>
-                    <Route path=path!("/people") view=PeoplePage/>
-                    <Route path=path!("/people/:id") view=PersonPage/>
+                    // The pages below are in the browser bundle's later parts, loaded on a
+                    // first visit (`make release` splits the bundle; see `lazy_pages`).
+                    <Route path=path!("/audit") view={Lazy::<lazy_pages::Audit>::new()}/>
+                    <Route path=path!("/invite/:token") view={Lazy::<lazy_pages::Invite>::new()}/>
+                    <Route path=path!("/profile") view={Lazy::<lazy_pages::Profile>::new()}/>
+                    <Route path=path!("/orgs") view={Lazy::<lazy_pages::Organizations>::new()}/>
+                    <Route path=path!("/orgs/:id") view={Lazy::<lazy_pages::Organization>::new()}/>
+                    <Route path=path!("/people") view={Lazy::<lazy_pages::People>::new()}/>
+                    <Route path=path!("/people/:id") view={Lazy::<lazy_pages::Person>::new()}/>
                     <Route path=path!("/auth/error") view=AuthErrorPage/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The pages a member who is not an administrator rarely or never opens, each in its own part
+/// of the release browser bundle (`cargo leptos build --split`), fetched when the route is
+/// first shown: the members page, which everyone opens first, does not wait for them. On a
+/// full page load of one of them the router waits for its part before hydrating
+/// (`hydrate_lazy` in `crate::hydrate`). Without `--split` (debug builds) they are ordinary
+/// routes that go through the same code path.
+mod lazy_pages {
+    use super::*;
+
+    macro_rules! lazy_page {
+        ($route:ident, $page:ident) => {
+            pub struct $route;
+
+            #[lazy_route]
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    $page().into_any()
+                }
+            }
+        };
+    }
+
+    lazy_page!(Audit, AuditPage);
+    lazy_page!(Invite, InvitePage);
+    lazy_page!(Profile, ProfilePage);
+    lazy_page!(Organizations, OrganizationsPage);
+    lazy_page!(Organization, OrganizationPage);
+    lazy_page!(People, PeoplePage);
+    lazy_page!(Person, PersonPage);
 }
 
 /// Browser side of the forced password change: client-side navigation cannot leave

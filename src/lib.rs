@@ -28,5 +28,7 @@ pub fn hydrate() {
     // dead weight there.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Asynchronous hydration: a full page load of a lazy route (`app::lazy_pages`) waits for
+    // its part of the bundle; `hydrate_body` cannot wait, and traps on such a route.
+    leptos::mount::hydrate_lazy(app::App);
 }
