@@ -359,7 +359,25 @@ async fn check_release_site(base: &str) {
             "the rendered page names no {needed} asset: {assets:?}"
         );
     }
-    for asset in assets {
+    // The split bundle's later parts (lazy pages and dialogs), which the page's script fetches
+    // by the names in the manifest.
+    let manifest = c
+        .get(format!("{base}/pkg/__wasm_split_manifest.json"))
+        .send()
+        .await
+        .unwrap();
+    let mut parts = Vec::new();
+    if manifest.status().is_success() {
+        let manifest: std::collections::BTreeMap<String, Vec<String>> =
+            manifest.json().await.unwrap();
+        for (split, chunks) in manifest {
+            parts.push(format!("/pkg/split_{split}.wasm"));
+            parts.extend(chunks.into_iter().map(|c| format!("/pkg/{c}.wasm")));
+        }
+        parts.sort();
+        parts.dedup();
+    }
+    for asset in assets.into_iter().map(str::to_string).chain(parts) {
         let r = c.get(format!("{base}{asset}")).send().await.unwrap();
         assert!(
             r.status().is_success(),
@@ -1166,12 +1184,24 @@ async fn main() {
         eprintln!("PostgreSQL scenarios skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL");
     }
 
-    let wasm_br = std::fs::metadata(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/target/site/pkg/roster.wasm.br"
-    ))
-    .map(|m| m.len())
-    .unwrap_or(0);
+    // The bundle's main module: all the members page (and hydration of any page) needs before
+    // it is interactive. The later parts load with the pages and dialogs that use them.
+    let pkg = concat!(env!("CARGO_MANIFEST_DIR"), "/target/site/pkg");
+    let wasm_br = std::fs::metadata(format!("{pkg}/roster.wasm.br"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let later_parts_br: u64 = std::fs::read_dir(pkg)
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.ends_with(".wasm.br") && name != "roster.wasm.br"
+                })
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
 
     println!(
         "\n{:<10} {:<38} {:>9} {:>9} {:>9} {:>8} {:>7}",
@@ -1322,9 +1352,13 @@ async fn main() {
             format!("{:.1} ms", busy.p99_ms),
         ),
         (
-            "release wasm ≤ 250 KB brotli",
+            "release wasm ≤ 250 KB brotli (main module; the members page loads no other)",
             wasm_br > 0 && wasm_br <= 250 * 1024,
-            format!("{:.0} KB", wasm_br as f64 / 1024.0),
+            format!(
+                "{:.0} KB (later parts {:.0} KB in all)",
+                wasm_br as f64 / 1024.0,
+                later_parts_br as f64 / 1024.0
+            ),
         ),
         (
             "server memory < 100 MB resident under load",
@@ -1348,6 +1382,7 @@ async fn main() {
         "startup_ms": { "sqlite": sqlite_start.as_millis() as u64, "postgres": pg.map(|(_, s)| s.as_millis() as u64) },
         "peak_rss_mb": peak_rss,
         "wasm_brotli_bytes": wasm_br,
+        "wasm_later_parts_brotli_bytes": later_parts_br,
     });
     std::fs::write(
         concat!(env!("CARGO_MANIFEST_DIR"), "/benches/results.json"),

@@ -44,22 +44,26 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // True while a link's page is loading (a lazy page's part of the bundle, its data): the
+    // page on screen says it is busy, and dims after a moment.
+    let (routing, set_routing) = signal(false);
+
     view! {
         <Stylesheet id="leptos" href="/pkg/roster.css"/>
         <Title text="Roster"/>
-        <Router>
+        <Router set_is_routing=set_routing>
             <PasswordChangeGuard/>
             <Nav/>
-            <main class="container">
+            <main class="container" aria-busy=move || routing.get().then_some("true")>
                 <Routes fallback=|| view! { <NotFound/> }>
                     // Rendered whole once its data is loaded: one response instead of a stream
                     // of fragments, which costs less to make and to send.
                     <Route path=path!("/") view=MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/members") view=MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/change-password") view=ChangePasswordPage/>
                     // The pages below are in the browser bundle's later parts, loaded on a
                     // first visit (`make release` splits the bundle; see `lazy_pages`).
+                    <Route path=path!("/login") view={Lazy::<lazy_pages::Login>::new()}/>
+                    <Route path=path!("/change-password") view={Lazy::<lazy_pages::ChangePassword>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<lazy_pages::Audit>::new()}/>
                     <Route path=path!("/invite/:token") view={Lazy::<lazy_pages::Invite>::new()}/>
                     <Route path=path!("/profile") view={Lazy::<lazy_pages::Profile>::new()}/>
@@ -67,19 +71,19 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:id") view={Lazy::<lazy_pages::Organization>::new()}/>
                     <Route path=path!("/people") view={Lazy::<lazy_pages::People>::new()}/>
                     <Route path=path!("/people/:id") view={Lazy::<lazy_pages::Person>::new()}/>
-                    <Route path=path!("/auth/error") view=AuthErrorPage/>
+                    <Route path=path!("/auth/error") view={Lazy::<lazy_pages::AuthError>::new()}/>
                 </Routes>
             </main>
         </Router>
     }
 }
 
-/// The pages a member who is not an administrator rarely or never opens, each in its own part
-/// of the release browser bundle (`cargo leptos build --split`), fetched when the route is
-/// first shown: the members page, which everyone opens first, does not wait for them. On a
-/// full page load of one of them the router waits for its part before hydrating
-/// (`hydrate_lazy` in `crate::hydrate`). Without `--split` (debug builds) they are ordinary
-/// routes that go through the same code path.
+/// Every page but the members page (which everyone opens first and most often), each in its
+/// own part of the release browser bundle (`cargo leptos build --split`), fetched when the
+/// route is first shown: pages seen once per session (sign-in, password change) or by
+/// administrators only. On a full page load of one of them the router waits for its part
+/// before hydrating (`hydrate_lazy` in `crate::hydrate`). Without `--split` (debug builds)
+/// they are ordinary routes that go through the same code path.
 mod lazy_pages {
     use super::*;
 
@@ -100,6 +104,9 @@ mod lazy_pages {
         };
     }
 
+    lazy_page!(Login, LoginPage);
+    lazy_page!(ChangePassword, ChangePasswordPage);
+    lazy_page!(AuthError, AuthErrorPage);
     lazy_page!(Audit, AuditPage);
     lazy_page!(Invite, InvitePage);
     lazy_page!(Profile, ProfilePage);

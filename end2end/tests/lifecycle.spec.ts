@@ -56,7 +56,9 @@ test('an org owner makes a colleague org admin, who then administers the organiz
   await signIn(owner, 'olive@initech.example', PASSWORD);
   await hydrated(owner);
   await owner.getByRole('link', { name: 'Organizations' }).click();
-  await owner.getByRole('link', { name: 'Initech' }).click();
+  // The members page stays on screen until the organizations page's part of the bundle has
+  // loaded, and its rows link to people of Initech too.
+  await owner.getByTestId('org-list').getByRole('link', { name: 'Initech' }).click();
   await hydrated(owner);
   const peter = owner.locator('tr[data-email="peter@initech.example"]');
   await peter.getByTestId('org-role').selectOption('org_admin');

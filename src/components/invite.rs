@@ -8,6 +8,19 @@ use crate::model::auth::WorkspaceDto;
 use crate::model::invites::InviteResultKind;
 use leptos::prelude::*;
 
+/// The dialog as a view made in a later part of the browser bundle, loaded when it first
+/// opens (`make release` splits the bundle): most visits to the members page never open it.
+#[lazy]
+pub fn lazy_invite_dialog(
+    workspace: WorkspaceDto,
+    others: Vec<WorkspaceDto>,
+    may_grant_platform: bool,
+    org_roles: Vec<OrgRole>,
+    on_close: Callback<bool>,
+) -> AnyView {
+    view! { <InviteDialog workspace others may_grant_platform org_roles on_close/> }.into_any()
+}
+
 #[component]
 pub fn InviteDialog(
     workspace: WorkspaceDto,

@@ -4,8 +4,8 @@ use super::ErrorNote;
 use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
 use crate::api::invites::{my_invitation, CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{bulk_members, list_members, RemoveMember, SetMemberRole};
-use crate::components::add_user::AddUserDialog;
-use crate::components::invite::InviteDialog;
+use crate::components::add_user::lazy_add_user_dialog;
+use crate::components::invite::lazy_invite_dialog;
 use crate::components::me::{use_me, MeResource};
 use crate::components::my_invitation::{MyInvitation, MyInvitationResource};
 use crate::components::WorkspaceRoleOptions;
@@ -17,6 +17,7 @@ use crate::model::members::{BulkResult, MemberDto, StatusCounts};
 use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use send_wrapper::SendWrapper;
 use std::sync::Arc;
 
 #[component]
@@ -558,19 +559,18 @@ fn WorkspaceMembers(
             <p class="notice">"Email is off on this Roster: after inviting, use “Copy link” on the pending row and send the link yourself."</p>
         </Show>
         <Show when=move || adding.get()>
-            <AddUserDialog
-                workspace_id=ws_for_add.clone()
-                on_close=Callback::new(move |created: bool| { adding.set(false); if created { reload.update(|n| *n += 1); } })
-            />
+            {
+                let on_close = Callback::new(move |created: bool| { adding.set(false); if created { reload.update(|n| *n += 1); } });
+                let dialog = lazy_add_user_dialog(ws_for_add.clone(), on_close);
+                Suspend::new(SendWrapper::new(dialog))
+            }
         </Show>
         <Show when=move || inviting.get()>
-            <InviteDialog
-                workspace=ws_for_invite.clone()
-                others=invite_targets.clone()
-                may_grant_platform
-                org_roles=grantable_org_roles.clone()
-                on_close=Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } })
-            />
+            {
+                let on_close = Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } });
+                let dialog = lazy_invite_dialog(ws_for_invite.clone(), invite_targets.clone(), may_grant_platform, grantable_org_roles.clone(), on_close);
+                Suspend::new(SendWrapper::new(dialog))
+            }
         </Show>
         <ErrorNote message=action_error/>
         <Show when=move || resent.get().is_some()>
