@@ -11,8 +11,10 @@ run: setup build
 setup:
 	@bash scripts/setup.sh
 
+# `--split`: the lazy pages and dialogs (`#[lazy]`) are imports a split bundle provides; an
+# unsplit bundle would not load at all.
 build:
-	cargo leptos build
+	cargo leptos build --split
 
 # Unit, integration (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), then Chromium.
 # The tests build with the RUSTFLAGS cargo-leptos gives the server, so that `cargo leptos build`
@@ -25,7 +27,7 @@ test:
 	cargo clippy -p roster-frontend --target wasm32-unknown-unknown -- -D warnings
 	RUSTFLAGS="--cfg erase_components" RUST_TEST_THREADS=$${RUST_TEST_THREADS:-$$(( $$(nproc) < 4 ? $$(nproc) : 4 ))} \
 	  cargo test --features ssr
-	cargo leptos build
+	cargo leptos build --split
 	cd end2end && npx playwright test
 
 # The release build, precompressed. The server builds with your default toolchain; the
