@@ -149,12 +149,23 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         // Built assets, served precompressed (brotli, gzip) when the build made them
-        // (`cargo leptos build --release --precompress`).
+        // (`cargo leptos build --release --precompress`). The browser bundle is split into
+        // parts that work only with the main module of the same build, under names that stay
+        // the same from one build to the next: a browser must ask before reusing any of them
+        // (`no-cache`: a conditional request, answered 304 while unchanged), so that a new
+        // release never runs beside a part of the old one.
         .nest_service(
             "/pkg",
-            tower_http::services::ServeDir::new(format!("{}/pkg", state.config.site_root))
-                .precompressed_br()
-                .precompressed_gzip(),
+            tower::ServiceBuilder::new()
+                .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                    axum::http::header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static("no-cache"),
+                ))
+                .service(
+                    tower_http::services::ServeDir::new(format!("{}/pkg", state.config.site_root))
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
         )
         .merge(app);
     with_security_headers(router, state.config.is_https())

@@ -229,3 +229,54 @@ fn bad_variable_is_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SESSION_IDLE_HOURS"));
 }
+
+/// The bundle's parts keep their names from one release to the next and work only with the main
+/// module they were built with: a browser must revalidate each before reusing it.
+#[tokio::test]
+async fn built_assets_are_revalidated_before_reuse() {
+    let site = std::env::temp_dir().join(format!(
+        "roster-site-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/chunk_1.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let app = crate::common::spawn_app_with(
+        crate::common::Backend::Sqlite,
+        &[("SITE_ROOT", site.to_str().unwrap())],
+    )
+    .await
+    .expect("SQLite is always available");
+
+    let first = client()
+        .get(app.url("/pkg/chunk_1.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let modified = first.headers()["last-modified"].clone();
+    assert_eq!(first.bytes().await.unwrap().as_ref(), b"\0asm\x01\0\0\0");
+
+    // Unchanged since: 304, no body.
+    let again = client()
+        .get(app.url("/pkg/chunk_1.wasm"))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+
+    let missing = client()
+        .get(app.url("/pkg/chunk_2.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    drop(app);
+    std::fs::remove_dir_all(&site).unwrap();
+}
