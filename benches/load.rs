@@ -359,24 +359,28 @@ async fn check_release_site(base: &str) {
             "the rendered page names no {needed} asset: {assets:?}"
         );
     }
-    // The split bundle's later parts (lazy pages and dialogs), which the page's script fetches
-    // by the names in the manifest.
+    // The split bundle's loader and later parts (lazy pages and dialogs), which the page's
+    // script fetches by the names in the manifest (each entry lists its own part last).
     let manifest = c
         .get(format!("{base}/pkg/__wasm_split_manifest.json"))
         .send()
         .await
         .unwrap();
-    let mut parts = Vec::new();
-    if manifest.status().is_success() {
-        let manifest: std::collections::BTreeMap<String, Vec<String>> =
-            manifest.json().await.unwrap();
-        for (split, chunks) in manifest {
-            parts.push(format!("/pkg/split_{split}.wasm"));
-            parts.extend(chunks.into_iter().map(|c| format!("/pkg/{c}.wasm")));
-        }
-        parts.sort();
-        parts.dedup();
-    }
+    assert!(
+        manifest.status().is_success(),
+        "the release site has no split manifest ({}): rebuild with `make release`",
+        manifest.status()
+    );
+    let manifest: std::collections::BTreeMap<String, Vec<String>> = manifest.json().await.unwrap();
+    let mut parts: Vec<String> = manifest
+        .into_values()
+        .flatten()
+        .map(|part| format!("/pkg/{part}.wasm"))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    assert!(!parts.is_empty(), "the split manifest names no part");
+    parts.push("/pkg/__wasm_split.______________________.js".to_string());
     for asset in assets.into_iter().map(str::to_string).chain(parts) {
         let r = c.get(format!("{base}{asset}")).send().await.unwrap();
         assert!(

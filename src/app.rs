@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/members") view=MembersPage ssr=SsrMode::Async/>
                     // The pages below are in the browser bundle's later parts, loaded on a
-                    // first visit (`make release` splits the bundle; see `lazy_pages`).
+                    // first visit (every build splits the bundle; see `lazy_pages`).
                     <Route path=path!("/login") view={Lazy::<lazy_pages::Login>::new()}/>
                     <Route path=path!("/change-password") view={Lazy::<lazy_pages::ChangePassword>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<lazy_pages::Audit>::new()}/>
@@ -79,11 +79,10 @@ pub fn App() -> impl IntoView {
 }
 
 /// Every page but the members page (which everyone opens first and most often), each in its
-/// own part of the release browser bundle (`cargo leptos build --split`), fetched when the
-/// route is first shown: pages seen once per session (sign-in, password change) or by
-/// administrators only. On a full page load of one of them the router waits for its part
-/// before hydrating (`hydrate_lazy` in `crate::hydrate`). Without `--split` (debug builds)
-/// they are ordinary routes that go through the same code path.
+/// own part of the browser bundle (`cargo leptos build --split`, debug and release: an unsplit
+/// bundle would not load), fetched when the route is first shown: pages seen once per session
+/// (sign-in, password change) or by administrators only. On a full page load of one of them
+/// the router waits for its part before hydrating (`hydrate_lazy` in `crate::hydrate`).
 mod lazy_pages {
     use super::*;
 

@@ -9,8 +9,8 @@ use crate::domain::WorkspaceRole;
 use crate::model::admin::CreatedUser;
 use leptos::prelude::*;
 
-/// The dialog as a view made in a later part of the browser bundle, loaded when it first
-/// opens (`make release` splits the bundle): most visits to the members page never open it.
+/// The dialog as a view made in a later part of the browser bundle (`cargo leptos build
+/// --split`), loaded when it first opens: most visits to the members page never open it.
 #[lazy]
 pub fn lazy_add_user_dialog(workspace_id: String, on_close: Callback<bool>) -> AnyView {
     view! { <AddUserDialog workspace_id on_close/> }.into_any()

@@ -8,8 +8,8 @@ use crate::model::auth::WorkspaceDto;
 use crate::model::invites::InviteResultKind;
 use leptos::prelude::*;
 
-/// The dialog as a view made in a later part of the browser bundle, loaded when it first
-/// opens (`make release` splits the bundle): most visits to the members page never open it.
+/// The dialog as a view made in a later part of the browser bundle (`cargo leptos build
+/// --split`), loaded when it first opens: most visits to the members page never open it.
 #[lazy]
 pub fn lazy_invite_dialog(
     workspace: WorkspaceDto,

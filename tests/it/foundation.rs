@@ -243,6 +243,14 @@ async fn built_assets_are_revalidated_before_reuse() {
             .as_nanos()
     ));
     std::fs::create_dir_all(site.join("pkg")).unwrap();
+    // Removed however the test ends.
+    struct RemoveOnDrop(std::path::PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _site_dir = RemoveOnDrop(site.clone());
     std::fs::write(site.join("pkg/chunk_1.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let app = crate::common::spawn_app_with(
         crate::common::Backend::Sqlite,
@@ -277,6 +285,4 @@ async fn built_assets_are_revalidated_before_reuse() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    drop(app);
-    std::fs::remove_dir_all(&site).unwrap();
 }
