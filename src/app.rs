@@ -97,7 +97,9 @@ mod lazy_pages {
                 }
 
                 fn view(_this: Self) -> AnyView {
-                    $page().into_any()
+                    // As `view! { <Page/> }` does: what the page reads while it is built
+                    // subscribes nothing around it.
+                    untrack(|| $page().into_any())
                 }
             }
         };
