@@ -9,7 +9,6 @@ use crate::pages::{
     NotFound,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
@@ -22,8 +21,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                // Written here rather than registered by the app through `leptos_meta`: every
+                // page has the same title and stylesheet, and a registered tag is collected and
+                // spliced into the page's head on every request.
+                <title>"Roster"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/roster.css"/>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -34,7 +37,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     provide_me();
 
     // Lets tests (and people) know the page is interactive.
@@ -49,8 +51,6 @@ pub fn App() -> impl IntoView {
     let (routing, set_routing) = signal(false);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/roster.css"/>
-        <Title text="Roster"/>
         <Router set_is_routing=set_routing>
             <PasswordChangeGuard/>
             <Nav/>

@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI.
 
 pub mod add_user;
+pub mod hydration;
 pub mod invite;
 pub mod me;
 pub mod modal;
@@ -21,6 +22,29 @@ pub fn WorkspaceRoleOptions(selected: WorkspaceRole) -> impl IntoView {
         .rev()
         .map(|r| view! { <option value=r.as_str() selected=*r == selected>{r.label()}</option> })
         .collect_view()
+}
+
+/// A part of a page that follows what `build` reads: in the browser it is built again when
+/// that changes; on the server, where nothing changes during a page view, it is built once.
+/// A closure left in a view is run again on each of the server's walks of the page under a
+/// `Transition` (twice looking for loads still pending, once resolving), so a closure that
+/// builds a large part of a page built it three times and threw two away. The HTML is the same
+/// either way (a closure renders as what it returns), so hydration finds what it expects.
+/// What `build` reads must be there when it is called on the server: a resource it reads must
+/// have been awaited before.
+pub fn built_once_on_server<F, V>(build: F) -> impl IntoView
+where
+    F: Fn() -> V + IntoView,
+    V: IntoView,
+{
+    #[cfg(feature = "ssr")]
+    {
+        build()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        build
+    }
 }
 
 /// Asks the browser's confirmation dialog (false when it cannot be shown).

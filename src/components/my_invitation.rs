@@ -2,6 +2,7 @@
 //! the members page for an account whose email is proven.
 
 use crate::api::invites::{AcceptInvite, DeclineInvite};
+use crate::components::hydration::PageResource;
 use crate::components::{confirm, full_reload_to};
 use crate::domain::time::format_utc;
 use crate::model::invites::InvitationView;
@@ -67,7 +68,7 @@ pub fn AnswerInvitation(invitation: InvitationView, token: Option<String>) -> im
 }
 
 /// The invitation addressed to the signed-in account (`my_invitation`), loaded by the page.
-pub type MyInvitationResource = Resource<Result<Option<InvitationView>, ApiError>>;
+pub type MyInvitationResource = PageResource<Result<Option<InvitationView>, ApiError>>;
 
 /// The invitation addressed to the signed-in account, above the members list (nothing when
 /// there is none, or the account's email is not proven). The page makes `mine` once, outside

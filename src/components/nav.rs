@@ -3,7 +3,7 @@ use crate::components::full_reload_to;
 use crate::components::me::use_me;
 use crate::domain::{can, Action, Target};
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn Nav() -> impl IntoView {
@@ -17,7 +17,7 @@ pub fn Nav() -> impl IntoView {
     view! {
         <header class="topbar">
             <nav class="container nav" aria-label="Main">
-                <A href="/members" attr:class="brand">"Roster"</A>
+                <a href="/members" class="brand">"Roster"</a>
                 // Built once, when the signed-in user has loaded (`me` never changes during a
                 // page view): a closure would run again on each of the server's walks of the
                 // transition's children.
@@ -32,16 +32,16 @@ pub fn Nav() -> impl IntoView {
                             view! {
                                 <div class="nav-links">
                                     <Show when=move || !restricted>
-                                        <A href="/members">"Members"</A>
+                                        <NavLink href="/members" label="Members"/>
                                         <Show when=move || audit_visible>
-                                            <A href="/audit">"Audit log"</A>
+                                            <NavLink href="/audit" label="Audit log"/>
                                         </Show>
                                         <Show when=move || orgs_visible>
-                                            <A href="/orgs">"Organizations"</A>
-                                            <A href="/people">"People"</A>
+                                            <NavLink href="/orgs" label="Organizations"/>
+                                            <NavLink href="/people" label="People"/>
                                         </Show>
-                                        <A href="/profile">"Profile"</A>
-                                        <A href="/change-password">"Password"</A>
+                                        <NavLink href="/profile" label="Profile"/>
+                                        <NavLink href="/change-password" label="Password"/>
                                     </Show>
                                 </div>
                                 <div class="nav-user">
@@ -56,4 +56,23 @@ pub fn Nav() -> impl IntoView {
             </nav>
         </header>
     }
+}
+
+/// A link of the navigation, marked `aria-current="page"` while its page is shown. A plain
+/// `<a>`: the router takes over every same-site link's click, so this needs none of the
+/// relative-path resolution `leptos_router`'s `<A>` builds for each link on every page.
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    // As `<A>` marks it: this page, or one beneath it (`/people` on `/people/<id>`).
+    let current = move || {
+        location
+            .pathname
+            .with(|p| {
+                p.strip_prefix(href)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .then_some("page")
+    };
+    view! { <a href=href aria-current=current>{label}</a> }
 }

@@ -2,6 +2,7 @@
 //! what it did lately, and the group → workspace role mappings (add, remove).
 
 use crate::api::scim::{get_scim_settings, AddScimMapping, RemoveScimMapping};
+use crate::components::hydration::page_resource;
 use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::time::format_utc;
 use crate::domain::WorkspaceRole;
@@ -12,7 +13,7 @@ pub fn ScimPanel(org_id: String) -> impl IntoView {
     let add = ServerAction::<AddScimMapping>::new();
     let remove = ServerAction::<RemoveScimMapping>::new();
     let id = org_id.clone();
-    let settings = Resource::new(
+    let settings = page_resource(
         move || (add.version().get(), remove.version().get()),
         move |_| get_scim_settings(id.clone()),
     );

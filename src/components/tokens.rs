@@ -2,6 +2,7 @@
 //! tokens on the profile or an organization's on its page.
 
 use crate::api::tokens::{list_tokens, CreateToken, RevokeToken};
+use crate::components::hydration::page_resource;
 use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::scopes::{Scope, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS};
 use crate::domain::time::format_utc;
@@ -15,7 +16,7 @@ pub fn TokensPanel(
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let for_org = org_id.clone();
-    let tokens = Resource::new(
+    let tokens = page_resource(
         move || (create.version().get(), revoke.version().get()),
         move |_| list_tokens(for_org.clone()),
     );

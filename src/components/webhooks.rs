@@ -4,6 +4,7 @@
 use crate::api::webhooks::{
     list_webhooks, CreateWebhook, DeleteWebhook, RedeliverWebhook, TestWebhook,
 };
+use crate::components::hydration::page_resource;
 use crate::components::{confirm, copy_to_clipboard};
 use crate::domain::time::format_utc;
 use crate::domain::webhook_events::WEBHOOK_EVENTS;
@@ -18,7 +19,7 @@ pub fn WebhooksPanel(org_id: String) -> impl IntoView {
     let redeliver = ServerAction::<RedeliverWebhook>::new();
     let reload = RwSignal::new(0_u32);
     let id = org_id.clone();
-    let hooks = Resource::new(
+    let hooks = page_resource(
         move || {
             (
                 create.version().get(),

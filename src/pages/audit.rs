@@ -3,6 +3,7 @@
 //! full, and the same filter exported as CSV or NDJSON.
 
 use crate::api::audit::list_audit;
+use crate::components::hydration::page_resource;
 use crate::components::me::use_me;
 use crate::domain::time::format_utc;
 use crate::domain::AuditAction;
@@ -38,7 +39,7 @@ pub fn AuditPage() -> impl IntoView {
         move |_, _, _| before.set(None),
         false,
     );
-    let page = Resource::new(
+    let page = page_resource(
         move || (filter.get(), before.get()),
         |(f, before)| {
             list_audit(

@@ -1,4 +1,5 @@
 use crate::api::invites::lookup_invite;
+use crate::components::hydration::page_resource;
 use crate::components::me::use_me;
 use crate::components::my_invitation::AnswerInvitation;
 use crate::domain::time::format_utc;
@@ -14,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.with(|p| p.get("token")).unwrap_or_default();
-    let invitation = Resource::new(token, lookup_invite);
+    let invitation = page_resource(token, lookup_invite);
     let me = use_me();
     view! {
         <section class="card narrow" data-testid="invitation">

@@ -5,11 +5,12 @@ use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword
 use crate::api::invites::{my_invitation, CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{bulk_members, list_members, RemoveMember, SetMemberRole};
 use crate::components::add_user::lazy_add_user_dialog;
+use crate::components::hydration::{page_resource, PageResource};
 use crate::components::invite::lazy_invite_dialog;
 use crate::components::me::{use_me, MeResource};
 use crate::components::my_invitation::{MyInvitation, MyInvitationResource};
 use crate::components::WorkspaceRoleOptions;
-use crate::components::{confirm, copy_to_clipboard};
+use crate::components::{built_once_on_server, confirm, copy_to_clipboard};
 use crate::domain::time::format_utc;
 use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, Target, WorkspaceRole};
 use crate::model::auth::{SessionUser, WorkspaceDto};
@@ -25,7 +26,7 @@ pub fn MembersPage() -> impl IntoView {
     let me = use_me();
     let query = use_query_map();
     let chosen = Memo::new(move |_| query.with(|q| q.get("workspace")));
-    let mine = Resource::new(|| (), |_| my_invitation());
+    let mine = page_resource(|| (), |_| my_invitation());
     let list = ListState::new(me, chosen);
     let switcher = Memo::new(move |_| {
         me.with(|me| match me {
@@ -43,7 +44,12 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {Suspend::new(async move {
-                match me.await {
+                let me = me.await;
+                // On the server the members table is built once, from rows already loaded
+                // (`built_once_on_server`); in the browser it follows them as they load.
+                #[cfg(feature = "ssr")]
+                let _ = list.rows.await;
+                match me {
                     Ok(Some(me)) => view! { <Members me chosen list mine switcher/> }.into_any(),
                     Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
                     Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
@@ -81,7 +87,7 @@ struct ListState {
     all_matching: RwSignal<bool>,
     bulk_note: RwSignal<Option<String>>,
     /// The page of rows; `None` when no workspace is shown.
-    rows: Resource<Result<Option<ListPage>, ApiError>>,
+    rows: PageResource<Result<Option<ListPage>, ApiError>>,
 }
 
 impl ListState {
@@ -110,7 +116,7 @@ impl ListState {
             }
             now
         });
-        let rows = Resource::new(
+        let rows = page_resource(
             move || {
                 (
                     chosen.get(),
@@ -224,9 +230,7 @@ fn Members(
         all.with_value(|ws| ws.iter().find(|w| w.id == id).cloned())
     });
     // The rows' actions and the rows as HTML are made here, once per page view, rather than in
-    // `WorkspaceMembers`: on the server the closure below runs twice per request (the
-    // transition's check for pending loads, then its resolve), and each run built the rows'
-    // HTML again and nine server actions with it.
+    // `WorkspaceMembers`, which is built again for each workspace the switcher shows.
     let actions = RowActions::new(list.selected);
     // Another workspace starts without the last one's notes (a new temporary password, a
     // link): they show only in the workspace their action was started in, and coming back
@@ -263,7 +267,7 @@ fn Members(
             // `try_get_value`: on the server this closure can still run after a client left
             // mid-page and the page's owner was disposed; that render is thrown away, and must
             // not panic a worker.
-            {move || match workspace.get() {
+            {built_once_on_server(move || match workspace.get() {
                 Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled list actions row_html/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
                     <p class="error" role="alert">"This workspace does not exist or you may not see it."</p>
@@ -271,7 +275,7 @@ fn Members(
                 None => view! {
                     <p class="empty" data-testid="no-workspaces">"You are not a member of any workspace yet. Ask an admin to add you."</p>
                 }.into_any(),
-            }}
+            })}
         </section>
     }
 }
@@ -612,7 +616,7 @@ fn WorkspaceMembers(
         <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
             // What the table needs of the page, read without copying its rows (they are in
             // `row_html`).
-            {move || members.with(|r| r.as_ref().map(|r| r.as_ref().map(|p| p.as_ref().map(PageFacts::of)).map_err(Clone::clone))).map(|r| match r {
+            {built_once_on_server(move || members.with(|r| r.as_ref().map(|r| r.as_ref().map(|p| p.as_ref().map(PageFacts::of)).map_err(Clone::clone))).map(|r| match r {
                 Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
                 Ok(None) => ().into_any(),
                 // A later page can empty itself (its last rows removed): offer the way back.
@@ -679,7 +683,7 @@ fn WorkspaceMembers(
                         </div>
                     }.into_any()
                 }
-            })}
+            }))}
         </Transition>
     }
 }

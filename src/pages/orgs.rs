@@ -6,6 +6,7 @@ use super::ErrorNote;
 use crate::api::orgs::{org_members, RemoveOrgMember, RenameWorkspace, SetOrgRole};
 use crate::api::workspaces::{list_orgs, CreateOrg, CreateWorkspace};
 use crate::components::confirm;
+use crate::components::hydration::page_resource;
 use crate::components::me::use_me;
 use crate::components::scim::ScimPanel;
 use crate::components::tokens::TokensPanel;
@@ -29,7 +30,7 @@ fn first_error(results: &[Option<Result<(), ApiError>>]) -> Option<String> {
 pub fn OrganizationsPage() -> impl IntoView {
     let me = use_me();
     let create = ServerAction::<CreateOrg>::new();
-    let orgs = Resource::new(move || create.version().get(), |_| list_orgs());
+    let orgs = page_resource(move || create.version().get(), |_| list_orgs());
     let error = Signal::derive(move || create.value().get().and_then(|r| r.err()).map(|e| e.error));
     let may_create = move || matches!(me.get(), Some(Ok(Some(ref m))) if can(&m.actor, Action::CreateOrganization, Target::Platform));
     view! {
@@ -95,7 +96,7 @@ fn Organization(org_id: String, actor: Actor) -> impl IntoView {
     };
     let create_ws = ServerAction::<CreateWorkspace>::new();
     let id = org_id.clone();
-    let page = Resource::new(
+    let page = page_resource(
         move || {
             (
                 actions.set_role.version().get(),

@@ -6,6 +6,7 @@ use super::ErrorNote;
 use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword};
 use crate::api::members::{RemoveMember, SetMemberRole};
 use crate::api::people::{get_person, list_people};
+use crate::components::hydration::page_resource;
 use crate::components::{confirm, copy_to_clipboard, full_reload_to, WorkspaceRoleOptions};
 use crate::domain::time::format_utc;
 use crate::model::people::{AccountFacts, PersonMembership};
@@ -47,7 +48,7 @@ pub fn PeoplePage() -> impl IntoView {
     let status = RwSignal::new("all".to_string());
     // The `after` of every page visited so far; the last is the page shown.
     let pages = RwSignal::new(vec![None::<String>]);
-    let people = Resource::new(
+    let people = page_resource(
         move || {
             (
                 q.get(),
@@ -152,7 +153,7 @@ pub fn PersonPage() -> impl IntoView {
         reset: ServerAction::new(),
         erase: ServerAction::new(),
     };
-    let person = Resource::new(
+    let person = page_resource(
         move || {
             (
                 user_id.get(),

@@ -2,6 +2,7 @@ use super::ErrorNote;
 use crate::api::auth::{
     my_identities, my_sessions, EndOtherSessions, EndSession, SetMyName, UnlinkIdentity,
 };
+use crate::components::hydration::page_resource;
 use crate::components::me::use_me;
 use crate::components::{confirm, full_reload_to};
 use crate::domain::time::{format_date, format_utc};
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 pub fn ProfilePage() -> impl IntoView {
     let me = use_me();
     let unlink = ServerAction::<UnlinkIdentity>::new();
-    let identities = Resource::new(move || unlink.version().get(), |_| my_identities());
+    let identities = page_resource(move || unlink.version().get(), |_| my_identities());
     let error = Signal::derive(move || unlink.value().get().and_then(|r| r.err()).map(|e| e.error));
     let rename = ServerAction::<SetMyName>::new();
     let rename_error =
@@ -75,7 +76,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
-    let sessions = Resource::new(
+    let sessions = page_resource(
         move || (end.version().get(), end_others.version().get()),
         |_| my_sessions(),
     );

@@ -16,7 +16,7 @@ use crate::api::admin::{DeactivateUser, EraseUser, ReactivateUser, ResetPassword
 use crate::api::invites::{CancelInvite, InviteLink, ResendInvite};
 use crate::api::members::{RemoveMember, SetMemberRole};
 use crate::components::confirm;
-use crate::domain::time::{format_date, format_utc};
+use crate::domain::time::{push_date, push_utc};
 use crate::domain::{RoleSource, WorkspaceRole};
 use crate::model::members::{Delivery, MemberDto, MemberStatus};
 use leptos::prelude::*;
@@ -72,10 +72,14 @@ impl RowAction {
 /// The key a row is selected by in bulk: `u:<user id>` for members, `i:<email>` for
 /// invitations.
 pub(super) fn row_key(m: &MemberDto) -> String {
-    match &m.user_id {
-        Some(id) => format!("u:{id}"),
-        None => format!("i:{}", m.email),
-    }
+    let (kind, id) = match &m.user_id {
+        Some(id) => ("u:", id),
+        None => ("i:", &m.email),
+    };
+    let mut key = String::with_capacity(kind.len() + id.len());
+    key.push_str(kind);
+    key.push_str(id);
+    key
 }
 
 /// The `<tr>`s of `rows`, with the controls `may` allows; the rows whose key is in `selected`
@@ -110,6 +114,18 @@ impl Html {
     /// A value inside double quotes.
     fn attr(&mut self, value: &str) -> &mut Self {
         html_escape::encode_double_quoted_attribute_to_string(value, &mut self.0);
+        self
+    }
+
+    /// A day, `YYYY-MM-DD`.
+    fn date(&mut self, secs: i64) -> &mut Self {
+        push_date(&mut self.0, secs);
+        self
+    }
+
+    /// A moment, `YYYY-MM-DD HH:MM UTC`.
+    fn utc(&mut self, secs: i64) -> &mut Self {
+        push_utc(&mut self.0, secs);
         self
     }
 
@@ -218,15 +234,15 @@ fn member_row(
             r#"<span class="badge ok">Active</span>"#
         })
         .raw(r#"</td><td class="nowrap" data-label="Since">"#)
-        .raw(&format_date(m.at))
+        .date(m.at)
         .raw("</td>");
     if may.sign_ins {
-        html.raw(r#"<td class="nowrap" data-label="Last sign-in">"#)
-            .raw(
-                &m.last_sign_in_at
-                    .map_or_else(|| "never".into(), format_date),
-            )
-            .raw("</td>");
+        html.raw(r#"<td class="nowrap" data-label="Last sign-in">"#);
+        match m.last_sign_in_at {
+            Some(at) => html.date(at),
+            None => html.raw("never"),
+        };
+        html.raw("</td>");
     }
     html.raw(r#"<td class="actions">"#);
     // Whether the caller manages the account (for deactivation and resets) is decided by
@@ -292,21 +308,18 @@ fn invitation_row(html: &mut Html, m: &MemberDto, key: &str, ticked: bool, may: 
     html.raw(r#"<div class="muted small">invited by "#)
         .text(m.invited_by.as_deref().unwrap_or("someone"))
         .raw(" on ")
-        .raw(&format_date(m.at))
+        .date(m.at)
         .raw(r#"</div><div class="muted small">"#)
-        .raw(if expired { "expired " } else { "expires " })
-        .raw(&m.expires_at.map(format_utc).unwrap_or_default())
-        .raw("</div>");
+        .raw(if expired { "expired " } else { "expires " });
+    if let Some(at) = m.expires_at {
+        html.utc(at);
+    }
+    html.raw("</div>");
     if let Some(delivery) = &m.delivery {
-        let (class, text) = delivery_note(delivery);
-        html.raw(r#"<div class=""#)
-            .raw(class)
-            .raw(r#"" data-testid="delivery">"#)
-            .text(&text)
-            .raw("</div>");
+        delivery_note(html, delivery);
     }
     html.raw(r#"</td><td class="nowrap" data-label="Invited">"#)
-        .raw(&format_date(m.at))
+        .date(m.at)
         .raw("</td>");
     if may.sign_ins {
         html.raw(r#"<td class="muted" data-label="Last sign-in">—</td>"#);
@@ -321,28 +334,32 @@ fn invitation_row(html: &mut Html, m: &MemberDto, key: &str, ticked: bool, may: 
 }
 
 /// What became of an invitation's latest email: queued, sent at …, or failed with the SMTP
-/// server's answer and when it is tried again (the note's class and text).
-fn delivery_note(delivery: &Delivery) -> (&'static str, String) {
+/// server's answer and when it is tried again.
+fn delivery_note(html: &mut Html, delivery: &Delivery) {
+    let class = match delivery {
+        Delivery::Failed { .. } => "error small",
+        _ => "muted small",
+    };
+    html.raw(r#"<div class=""#)
+        .raw(class)
+        .raw(r#"" data-testid="delivery">"#);
     match delivery {
-        Delivery::Queued { since } => (
-            "muted small",
-            format!("Email queued since {}", format_utc(*since)),
-        ),
-        Delivery::Sent { at } => ("muted small", format!("Email sent {}", format_utc(*at))),
+        Delivery::Queued { since } => html.raw("Email queued since ").utc(*since),
+        Delivery::Sent { at } => html.raw("Email sent ").utc(*at),
         Delivery::Failed {
             error,
             attempts,
             next_attempt_at,
-        } => (
-            "error small",
-            format!(
-                "Email not delivered ({}): {error}. Next try {}",
-                super::plural(*attempts, "attempt", "attempts"),
-                format_utc(*next_attempt_at)
-            ),
-        ),
-        Delivery::NotSent { reason } => ("muted small", format!("Email not sent: {reason}")),
-    }
+        } => html
+            .raw("Email not delivered (")
+            .text(&super::plural(*attempts, "attempt", "attempts"))
+            .raw("): ")
+            .text(error)
+            .raw(". Next try ")
+            .utc(*next_attempt_at),
+        Delivery::NotSent { reason } => html.raw("Email not sent: ").text(reason),
+    };
+    html.raw("</div>");
 }
 
 /// The row a control belongs to: its `data-key` and `data-email`.
