@@ -45,6 +45,41 @@ async fn login_page_is_server_rendered(app: TestApp) {
 }
 
 both_backends!(
+    the_navigation_marks_the_page_shown,
+    the_navigation_marks_the_page_shown
+);
+/// The server-rendered navigation marks the link of the page shown, or of the section it is
+/// in, with `aria-current="page"`, and no other link; every page has the title and stylesheet
+/// in its head.
+async fn the_navigation_marks_the_page_shown(app: TestApp) {
+    let boot = app.seed_admin("admin@example.com").await;
+    let admin = app.signed_in("admin@example.com").await;
+    let person = format!("/people/{}", boot.user_id);
+    for (path, current) in [
+        ("/members", "/members"),
+        ("/people", "/people"),
+        (person.as_str(), "/people"),
+        ("/profile", "/profile"),
+    ] {
+        let res = admin.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        let marked = html.matches(r#"aria-current="page""#).count();
+        assert_eq!(marked, 1, "{path}: one link marked: {html}");
+        assert!(
+            html.contains(&format!(r#"<a href="{current}" aria-current="page">"#)),
+            "{path}: {current} marked: {html}"
+        );
+        let head = &html[..html.find("</head>").expect("a head")];
+        assert!(
+            head.contains("<title>Roster</title>")
+                && head.contains(r#"<link rel="stylesheet" id="leptos" href="/pkg/roster.css">"#),
+            "{path}: {head}"
+        );
+    }
+}
+
+both_backends!(
     private_pages_send_anonymous_visitors_to_login,
     private_pages_send_anonymous_visitors_to_login
 );
