@@ -264,9 +264,8 @@ fn Members(
                 <h1>"Members"</h1>
                 <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id options=switcher/>
             </div>
-            // `try_get_value`: on the server this closure can still run after a client left
-            // mid-page and the page's owner was disposed; that render is thrown away, and must
-            // not panic a worker.
+            // `try_get_value`: this closure can run after the page's owner was disposed (a
+            // page being left); that render is thrown away, and must not panic.
             {built_once_on_server(move || match workspace.get() {
                 Some(ws) => view! { <WorkspaceMembers ws actor=actor.try_get_value().unwrap_or_default() all=all.try_get_value().unwrap_or_default() email_enabled list actions row_html/> }.into_any(),
                 None if workspace_id.get().is_some() => view! {
