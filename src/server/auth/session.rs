@@ -96,8 +96,8 @@ pub struct Resolved {
     pub handle: SessionHandle,
     /// The signed-in user, as the database had them when the session was read.
     pub user: Option<UserRow>,
-    /// On PostgreSQL, the version of the snapshot the session was read at; `None` on SQLite
-    /// and without a signed-in session.
+    /// The version of the database the session was read at; `None` without a signed-in
+    /// session, and when the request wrote (the session's idle expiry pushed forward).
     pub read_at: Option<Version>,
 }
 
@@ -159,8 +159,8 @@ fn session_error(e: tower_sessions::session::Error) -> sqlx::Error {
 }
 
 impl SessionHandle {
-    /// The request's session and the user signed in to it, if any, with (PostgreSQL) the
-    /// version of the snapshot they were read at, for the request to read the cache at
+    /// The request's session and the user signed in to it, if any, with the version of the
+    /// database they were read at, for the request to read the cache at
     /// ([`crate::server::db::Db::at_snapshot`]). Sessions of deleted or disabled users, of
     /// users signed out everywhere (their `session_version` moved on) and past their absolute
     /// lifetime end here; the cookie of a session that does not exist (any more) is cleared by
@@ -196,7 +196,7 @@ impl SessionHandle {
                 .map_err(session_error)?;
             return Ok(Resolved::anonymous(handle));
         };
-        let read_at = row.read_at;
+        let mut read_at = row.read_at;
         let Some(user) = row.user.as_ref() else {
             // An identity-provider sign-in in progress.
             return Ok(Resolved::anonymous(handle));
@@ -224,6 +224,9 @@ impl SessionHandle {
                 }
                 None => return Ok(Resolved::anonymous(handle)),
             }
+            // The request wrote: from here on it reads afresh, as after any statement of its
+            // own.
+            read_at = None;
         }
         Ok(Resolved {
             handle,

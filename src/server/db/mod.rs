@@ -25,23 +25,26 @@ pub mod workspaces;
 
 use read_cache::{ReadCache, Snapshots};
 use sqlx::{PgPool, SqlitePool};
-use std::sync::Arc;
 
 #[derive(Clone)]
 pub enum Db {
-    /// The pool, and the cache of reads that stay valid until the database next changes.
-    Sqlite(SqlitePool, Arc<ReadCache>),
+    /// The pool, and the cache of reads that stay valid until the database next changes, with
+    /// the version this handle reads it at, if any.
+    Sqlite(SqlitePool, Snapshots),
     /// The pool, and the cache with the snapshot this handle reads it at, if any.
     Postgres(PgPool, Snapshots),
 }
 
-/// Runs `$body` with `$p` bound to the concrete pool of either backend. On PostgreSQL a
-/// statement run through a request's handle ends the snapshot the request reads the cache at
-/// (see [`read_cache`]): what it writes must be seen by the request's next reads.
+/// Runs `$body` with `$p` bound to the concrete pool of either backend. A statement run
+/// through a request's handle ends the version the request reads the cache at (see
+/// [`read_cache`]): what it writes must be seen by the request's next reads.
 macro_rules! with_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
-            $crate::server::db::Db::Sqlite($p, _) => $body,
+            $crate::server::db::Db::Sqlite($p, snapshots) => {
+                snapshots.own_statement();
+                $body
+            }
             $crate::server::db::Db::Postgres($p, snapshots) => {
                 snapshots.own_statement();
                 $body
@@ -126,7 +129,7 @@ impl Db {
         if url.starts_with("sqlite:") {
             let pool = sqlite::connect(url, pool_size.unwrap_or((cores * 2).max(4))).await?;
             let cache = ReadCache::open(sqlite::file_path(&pool).await?.as_deref());
-            Ok(Db::Sqlite(pool, Arc::new(cache)))
+            Ok(Db::Sqlite(pool, Snapshots::of(cache)))
         } else {
             let size = pool_size.unwrap_or((cores * 5).max(10));
             Ok(Db::Postgres(
@@ -150,8 +153,8 @@ impl Db {
     pub async fn close(&self) {
         // The watching connection goes first: while it is open, the pool's last connection
         // cannot checkpoint the write-ahead log into the database file as it closes.
-        if let Db::Sqlite(_, cache) = self {
-            cache.close();
+        if let Db::Sqlite(_, snapshots) = self {
+            snapshots.cache().close();
         }
         with_pool!(self, p => p.close().await)
     }

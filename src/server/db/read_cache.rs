@@ -11,7 +11,8 @@
 //!
 //! **SQLite** tells a connection whether any other connection, in this process or another, has
 //! committed since it last asked (`PRAGMA data_version`). A dedicated connection that never
-//! writes asks it before each read (about a microsecond).
+//! writes asks it (about a microsecond, and a pair of file locks) when a request reads its
+//! session, and the request then reads the cache at that version, as on PostgreSQL below.
 //!
 //! **PostgreSQL**, shared by several instances, has no such counter, but every statement runs
 //! under a snapshot (`pg_current_snapshot()`): the highest completed transaction id plus one
@@ -24,14 +25,17 @@
 //! database; the server's start time leads it, for a server restored from a backup. (Read from
 //! the primary: a hot standby reports its running transactions differently.)
 //!
-//! The session query of every signed-in request reads its snapshot's version (no extra round
-//! trip), and the request reads through the cache at that version ([`super::Db::at_snapshot`])
-//! until it runs a statement of its own: from then on (a write, or any read not through the
-//! cache) it reads uncached, so a request always sees its own writes. An answer read on a miss
-//! is kept only if the snapshot has not moved by the end of the read (one more statement), so
-//! every entry is exactly the database at its version. Another instance's commit moves the
-//! snapshot, so the next request, on any instance, reads afresh. Requests with an API token
-//! carry no snapshot and are not served from the cache.
+//! On both, the version is read once per request, with its session (no extra round trip on
+//! PostgreSQL), and the request reads through the cache at that version
+//! ([`super::Db::at_snapshot`]) until it runs a statement of its own: from then on (a write,
+//! or any read not through the cache) it reads uncached (SQLite: at the version read again
+//! before each read), so a request always sees its own writes. An answer read on a miss is
+//! kept only if the version has not moved by the end of the read (one more statement, or
+//! `PRAGMA`), so every entry is exactly the database at its version, and a request never reads
+//! something older than what it has already seen. Another process's or instance's commit moves
+//! the version, so the next request, anywhere, reads afresh. Requests with an API token carry
+//! no version: on PostgreSQL they are not served from the cache; on SQLite they read the
+//! version before each cached read.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -71,8 +75,8 @@ pub struct ReadCache {
     maps: Mutex<HashMap<(TypeId, TypeId), Arc<dyn Any + Send + Sync>>>,
 }
 
-/// A PostgreSQL handle's side of the cache: the cache, and the snapshot this handle reads at
-/// while it holds one (a request's handle, from [`super::Db::at_snapshot`]).
+/// A handle's side of the cache: the cache, and the version this handle reads it at while it
+/// holds one (a request's handle, from [`super::Db::at_snapshot`]).
 #[derive(Clone)]
 pub struct Snapshots {
     cache: Arc<ReadCache>,
@@ -90,10 +94,21 @@ struct RequestSnapshot {
 impl Snapshots {
     /// A handle on the cache that reads at no snapshot (so never from the cache).
     pub fn new() -> Snapshots {
+        Snapshots::of(ReadCache::unwatched())
+    }
+
+    /// A handle on `cache` that reads at no snapshot: on SQLite, at the version the cache
+    /// reads before each read.
+    pub fn of(cache: ReadCache) -> Snapshots {
         Snapshots {
-            cache: Arc::new(ReadCache::unwatched()),
+            cache: Arc::new(cache),
             at: None,
         }
+    }
+
+    /// The cache this handle reads.
+    pub fn cache(&self) -> &ReadCache {
+        &self.cache
     }
 
     /// Called by [`super::with_pool`] before every statement run through this handle.
@@ -103,7 +118,9 @@ impl Snapshots {
         }
     }
 
-    fn version(&self) -> Option<Version> {
+    /// The version this handle's request reads the cache at, while it has run no statement of
+    /// its own.
+    pub fn current(&self) -> Option<Version> {
         self.at
             .as_ref()
             .filter(|at| at.current.load(Ordering::Relaxed))
@@ -142,29 +159,45 @@ pub trait CachedRead: Hash + Eq + Send + Sync + 'static {
 }
 
 impl super::Db {
-    /// This handle reading at a PostgreSQL snapshot's `version` (read in the same statement as
-    /// the request's session): its reads through the cache are served at that version until it
-    /// runs a statement of its own. On SQLite (which watches its own version), the same handle.
+    /// This handle reading at `version` (read with the request's session): its reads through
+    /// the cache are served at that version until it runs a statement of its own. `None`: the
+    /// same handle.
     pub fn at_snapshot(&self, version: Option<Version>) -> super::Db {
         match (self, version) {
             (super::Db::Postgres(pool, snapshots), Some(version)) => {
                 super::Db::Postgres(pool.clone(), snapshots.at(version))
             }
+            (super::Db::Sqlite(pool, snapshots), Some(version)) => {
+                super::Db::Sqlite(pool.clone(), snapshots.at(version))
+            }
             _ => self.clone(),
         }
     }
 
-    /// After a miss at `version`: may what was just read be kept under it? On SQLite, yes: a
-    /// later reader reads the version again before its lookup, so it never finds an answer
-    /// older than one it has seen. On PostgreSQL only if the database is still at the request's
-    /// snapshot now (one more statement), so that what was read is exactly the database at
-    /// that snapshot; if something committed meanwhile, the answer (newer than the snapshot) is
-    /// not kept, and the request reads afresh from now on, never older than what it just saw.
+    /// The version this handle reads the cache at, while it is current (see
+    /// [`at_snapshot`](Self::at_snapshot)).
+    pub fn snapshot(&self) -> Option<Version> {
+        match self {
+            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => {
+                snapshots.current()
+            }
+        }
+    }
+
+    /// After a miss at `version`: may what was just read be kept under it? Only if the
+    /// database is still at that version now (one more statement on PostgreSQL, a `PRAGMA` on
+    /// SQLite), so that what was read is exactly the database at that version; if something
+    /// committed meanwhile, the answer (newer than the version) is not kept, and the request
+    /// reads afresh from now on, never older than what it just saw.
     async fn still_at(&self, version: Version) -> super::DbResult<bool> {
-        let super::Db::Postgres(pool, snapshots) = self else {
-            return Ok(true);
+        let (now, snapshots) = match self {
+            super::Db::Postgres(pool, snapshots) => (
+                Some(super::postgres::snapshot_version(pool).await?),
+                snapshots,
+            ),
+            super::Db::Sqlite(_, snapshots) => (snapshots.cache.version(), snapshots),
         };
-        if super::postgres::snapshot_version(pool).await? == version {
+        if now == Some(version) {
             return Ok(true);
         }
         snapshots.own_statement();
@@ -178,7 +211,9 @@ impl super::Db {
             super::Db::Postgres(pool, snapshots) => {
                 super::Db::Postgres(pool.clone(), snapshots.detached())
             }
-            sqlite => sqlite.clone(),
+            super::Db::Sqlite(pool, snapshots) => {
+                super::Db::Sqlite(pool.clone(), snapshots.detached())
+            }
         }
     }
 
@@ -212,11 +247,14 @@ impl super::Db {
         K: CachedRead + Clone,
         Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
     {
-        // The version is read before the query (SQLite) or was read with the request's
-        // session (PostgreSQL), so the answer is at least as new as it.
+        // The version was read with the request's session, or (SQLite, a handle at no current
+        // version) is read now, before the query, so the answer is at least as new as it.
         let (cache, version) = match self {
-            super::Db::Sqlite(_, cache) => (cache, cache.version()),
-            super::Db::Postgres(_, snapshots) => (&snapshots.cache, snapshots.version()),
+            super::Db::Sqlite(_, snapshots) => (
+                &snapshots.cache,
+                snapshots.current().or_else(|| snapshots.cache.version()),
+            ),
+            super::Db::Postgres(_, snapshots) => (&snapshots.cache, snapshots.current()),
         };
         let Some(version) = version else {
             return load(self.loader()).await;

@@ -22,8 +22,9 @@ pub struct SessionRow {
     pub public_id: String,
     pub user_agent: String,
     pub ip: String,
-    /// On PostgreSQL, the version of the snapshot the row was read under: the request reads
-    /// the cache at it ([`Db::at_snapshot`]). `None` on SQLite.
+    /// The version of the database the row was read at (PostgreSQL: its snapshot's; SQLite:
+    /// its `data_version`): the request reads the cache at it ([`Db::at_snapshot`]). `None`
+    /// when the version moved while the row was read, or cannot be read.
     pub read_at: Option<Version>,
 }
 
@@ -73,19 +74,27 @@ fn load_sql(snapshot_columns: &str) -> String {
     )
 }
 
-/// The unexpired session with this token hash. On SQLite, served from the read cache while
-/// the database has not changed since it was read; on PostgreSQL read with its snapshot's
-/// version, at which the request then reads the cache. The expiry is checked against `now` on
-/// every answer, cached or not.
+/// The unexpired session with this token hash, with the version of the database it was read
+/// at, at which the request then reads the cache. On SQLite, served from the read cache while
+/// the database has not changed since it was read (the version is read first); on PostgreSQL
+/// read with its snapshot's version. The expiry is checked against `now` on every answer,
+/// cached or not.
 pub async fn load(db: &Db, token_hash: &str, now: i64) -> DbResult<Option<SessionRow>> {
     let row = match db {
-        Db::Sqlite(..) => {
+        Db::Sqlite(_, snapshots) => {
+            let db = db.at_snapshot(snapshots.cache().version());
             let key = SessionKey(token_hash.to_string());
-            db.read_through(
-                &key,
-                |db| async move { load_uncached(&db, token_hash).await },
-            )
-            .await?
+            let row = db
+                .read_through(
+                    &key,
+                    |db| async move { load_uncached(&db, token_hash).await },
+                )
+                .await?;
+            // Not current when the database moved while the row was read (a miss).
+            row.map(|row| SessionRow {
+                read_at: db.snapshot(),
+                ..row
+            })
         }
         Db::Postgres(..) => load_uncached(db, token_hash).await?,
     };
