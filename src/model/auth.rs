@@ -2,6 +2,7 @@
 
 use crate::domain::{Actor, PlatformRole, WorkspaceRole};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceDto {
@@ -20,7 +21,9 @@ pub struct SessionUser {
     pub name: String,
     pub platform_role: Option<PlatformRole>,
     pub must_change_password: bool,
-    pub workspaces: Vec<WorkspaceDto>,
+    /// Shared rather than copied: a platform admin's list holds every workspace, and the
+    /// pages hand it around (each copy was some 200 allocations).
+    pub workspaces: Arc<[WorkspaceDto]>,
     /// What permission checks in the browser need (the server re-checks everything).
     pub actor: Actor,
     /// Whether this instance sends email (otherwise invitation links are copied by hand).

@@ -164,9 +164,9 @@ fn AuditFilters(current: AuditFilter) -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || {
                             let chosen = workspace_id.get_untracked();
-                            workspaces().into_iter().map(|w| {
+                            workspaces().iter().map(|w| {
                                 let selected = w.id == chosen;
-                                view! { <option value=w.id.clone() selected=selected>{w.name}</option> }
+                                view! { <option value=w.id.clone() selected=selected>{w.name.clone()}</option> }
                             }).collect_view()
                         }}
                     </Suspense>

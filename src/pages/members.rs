@@ -166,8 +166,9 @@ impl ListState {
 /// rows themselves are here too.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct ListPage {
+    /// Shared: the page's value is copied each time it is read (`.await`, `.get()`).
     #[serde(skip)]
-    rows: Vec<MemberDto>,
+    rows: Arc<[MemberDto]>,
     row_count: usize,
     /// Every row's key (`rows::row_key`), in order.
     keys: Vec<String>,
@@ -203,7 +204,7 @@ impl From<crate::model::members::MembersPage> for ListPage {
         ListPage {
             row_count: page.members.len(),
             keys: page.members.iter().map(rows::row_key).collect(),
-            rows: page.members,
+            rows: page.members.into(),
             next: page.next,
             member_count: page.member_count,
             invite_count: page.invite_count,
@@ -302,7 +303,7 @@ fn switcher_options(workspaces: &[WorkspaceDto], current: Option<&str>) -> Arc<s
 
 #[component]
 fn WorkspaceSwitcher(
-    workspaces: Vec<WorkspaceDto>,
+    workspaces: Arc<[WorkspaceDto]>,
     current: Memo<Option<String>>,
     options: Memo<Arc<str>>,
 ) -> impl IntoView {
@@ -328,7 +329,7 @@ fn WorkspaceSwitcher(
 fn WorkspaceMembers(
     ws: WorkspaceDto,
     actor: Actor,
-    all: Vec<WorkspaceDto>,
+    all: Arc<[WorkspaceDto]>,
     email_enabled: bool,
     list: ListState,
     actions: RowActions,
@@ -354,21 +355,27 @@ fn WorkspaceMembers(
     let may = Permissions::of(&actor, &ws);
     let may_add = can(&actor, Action::AddUser, target);
     let may_invite = can(&actor, Action::Invite, target);
-    // Other workspaces this person may invite to, offered as extras in the invite dialog.
-    let invite_targets: Vec<WorkspaceDto> = all
-        .into_iter()
-        .filter(|w| {
-            w.id != ws.id
-                && can(
-                    &actor,
-                    Action::Invite,
-                    Target::Workspace {
-                        workspace_id: &w.id,
-                        org_id: &w.org_id,
-                    },
-                )
-        })
-        .collect();
+    // Other workspaces this person may invite to, offered as extras in the invite dialog:
+    // listed when the dialog opens (a platform admin's are every other workspace).
+    let invite_targets = {
+        let (actor, ws_id) = (actor.clone(), ws.id.clone());
+        move || -> Vec<WorkspaceDto> {
+            all.iter()
+                .filter(|w| {
+                    w.id != ws_id
+                        && can(
+                            &actor,
+                            Action::Invite,
+                            Target::Workspace {
+                                workspace_id: &w.id,
+                                org_id: &w.org_id,
+                            },
+                        )
+                })
+                .cloned()
+                .collect()
+        }
+    };
     let may_grant_platform = can(&actor, Action::GrantPlatformRole, Target::Platform);
     let org_target = Target::Organization { org_id: &ws.org_id };
     let grantable_org_roles: Vec<OrgRole> = OrgRole::ALL
@@ -571,7 +578,7 @@ fn WorkspaceMembers(
         <Show when=move || inviting.get()>
             {
                 let on_close = Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } });
-                let dialog = lazy_invite_dialog(ws_for_invite.clone(), invite_targets.clone(), may_grant_platform, grantable_org_roles.clone(), on_close);
+                let dialog = lazy_invite_dialog(ws_for_invite.clone(), invite_targets(), may_grant_platform, grantable_org_roles.clone(), on_close);
                 Suspend::new(SendWrapper::new(dialog))
             }
         </Show>

@@ -103,7 +103,7 @@ async fn visible_scope(caller: &Caller) -> Result<VisibleScope, AppError> {
     }
     let ids: Vec<String> = workspaces::list_for_user(db, &caller.user.id)
         .await?
-        .into_iter()
+        .iter()
         .filter(|w| {
             can(
                 actor,
@@ -114,7 +114,7 @@ async fn visible_scope(caller: &Caller) -> Result<VisibleScope, AppError> {
                 },
             )
         })
-        .map(|w| w.id)
+        .map(|w| w.id.clone())
         .collect();
     if ids.is_empty() {
         return Err(AppError::Forbidden("only admins see the audit log"));

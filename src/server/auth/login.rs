@@ -172,13 +172,13 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
         workspaces::list_for_user(&state.db, &user.id).await?
     };
     let workspaces = rows
-        .into_iter()
+        .iter()
         .map(|w| WorkspaceDto {
             my_role: actor.workspace_role(&w.id),
-            id: w.id,
-            name: w.name,
-            org_id: w.org_id,
-            org_name: w.org_name,
+            id: w.id.clone(),
+            name: w.name.clone(),
+            org_id: w.org_id.clone(),
+            org_name: w.org_name.clone(),
         })
         .collect();
     Ok(SessionUser {

@@ -3,6 +3,7 @@
 use super::audit::{audit_query, AuditEvent};
 use super::BeginWrite;
 use super::{new_id, now, with_pool, Db, DbResult};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkspaceRow {
@@ -69,7 +70,7 @@ pub async fn get_org(db: &Db, id: &str) -> DbResult<Option<OrgRow>> {
 }
 
 /// Every workspace (platform admins and operators).
-pub async fn list_all(db: &Db) -> DbResult<Vec<WorkspaceRow>> {
+pub async fn list_all(db: &Db) -> DbResult<Arc<[WorkspaceRow]>> {
     listed(db, WorkspacesOf(None), |db| async move {
         let sql = format!("{WORKSPACE_SELECT} ORDER BY o.name, w.name LIMIT $1");
         with_pool!(&db, p => sqlx::query_as::<_, WorkspaceRow>(&sql).bind(LIST_LIMIT).fetch_all(p).await)
@@ -78,7 +79,7 @@ pub async fn list_all(db: &Db) -> DbResult<Vec<WorkspaceRow>> {
 }
 
 /// The workspaces a user belongs to or administers through their organization.
-pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Vec<WorkspaceRow>> {
+pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Arc<[WorkspaceRow]>> {
     listed(db, WorkspacesOf(Some(user_id.to_string())), |db| async move {
         let sql = format!(
             "{WORKSPACE_SELECT} WHERE w.id IN (SELECT workspace_id FROM workspace_members WHERE user_id = $1) \
@@ -96,7 +97,8 @@ pub async fn list_for_user(db: &Db, user_id: &str) -> DbResult<Vec<WorkspaceRow>
 struct WorkspacesOf(Option<String>);
 
 impl super::read_cache::CachedRead for WorkspacesOf {
-    type Answer = Vec<WorkspaceRow>;
+    /// Shared: served from the cache without copying every row.
+    type Answer = Arc<[WorkspaceRow]>;
     // An answer holds up to `LIST_LIMIT` rows: fewer entries than for the small answers keeps
     // the map's worst case in tens of megabytes.
     const CAPACITY: usize = 1_000;
@@ -106,12 +108,14 @@ async fn listed<Fut>(
     db: &Db,
     key: WorkspacesOf,
     load: impl FnOnce(Db) -> Fut,
-) -> DbResult<Vec<WorkspaceRow>>
+) -> DbResult<Arc<[WorkspaceRow]>>
 where
     Fut: std::future::Future<Output = DbResult<Vec<WorkspaceRow>>>,
 {
     Ok(db
-        .read_through(&key, |db| async move { load(db).await.map(Some) })
+        .read_through(&key, |db| async move {
+            load(db).await.map(|rows| Some(rows.into()))
+        })
         .await?
         .unwrap_or_default())
 }
