@@ -5,10 +5,12 @@ use super::Caller;
 use crate::domain::{AuditAction, Email, NewPassword};
 use crate::model::auth::{SessionUser, WorkspaceDto};
 use crate::server::db::audit::{record, AuditEvent};
+use crate::server::db::read_cache::CachedRead;
 use crate::server::db::throttle::{self, Reservation};
 use crate::server::db::users::{self, UserRow};
 use crate::server::db::{now, workspaces};
 use crate::server::{AppError, AppState, RequestContext};
+use std::sync::Arc;
 
 const INCORRECT: &str = "Email or password is incorrect";
 
@@ -171,16 +173,29 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
     } else {
         workspaces::list_for_user(&state.db, &user.id).await?
     };
-    let workspaces = rows
-        .iter()
-        .map(|w| WorkspaceDto {
-            my_role: actor.workspace_role(&w.id),
-            id: w.id.clone(),
-            name: w.name.clone(),
-            org_id: w.org_id.clone(),
-            org_name: w.org_name.clone(),
-        })
-        .collect();
+    let shown = || -> Arc<[WorkspaceDto]> {
+        rows.iter()
+            .map(|w| WorkspaceDto {
+                my_role: actor.workspace_role(&w.id),
+                id: w.id.clone(),
+                name: w.name.clone(),
+                org_id: w.org_id.clone(),
+                org_name: w.org_name.clone(),
+            })
+            .collect()
+    };
+    // Kept at the request's version only while the request still reads at one: the roles and
+    // the list above were then read at that version too, so the answer is exactly theirs.
+    let workspaces = match state.db.snapshot() {
+        Some(_) => state
+            .db
+            .read_through(&WorkspacesShownTo(user.id.clone()), |_| async {
+                Ok(Some(shown()))
+            })
+            .await?
+            .unwrap_or_default(),
+        None => shown(),
+    };
     Ok(SessionUser {
         user_id: user.id.clone(),
         email: user.email.clone(),
@@ -191,6 +206,18 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
         actor,
         email_enabled: state.config.smtp_url.is_some(),
     })
+}
+
+/// The workspaces a user is shown, with their own role in each (`me`): a kind of read the
+/// cache keeps, built from two others (the user's roles and the workspace list), so that a
+/// page view does not build again, and copy, a platform admin's every workspace.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct WorkspacesShownTo(String);
+
+impl CachedRead for WorkspacesShownTo {
+    type Answer = Arc<[WorkspaceDto]>;
+    // As many as the workspace lists they are built from (`db::workspaces`).
+    const CAPACITY: usize = 1_000;
 }
 
 /// Ends this session on the server (and audits it when someone was signed in).
