@@ -187,9 +187,9 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
     // Kept at the request's version only while the request still reads at one: the roles and
     // the list above were then read at that version too, so the answer is exactly theirs.
     let workspaces = match state.db.snapshot() {
-        Some(_) => state
+        Some(version) => state
             .db
-            .read_through(&WorkspacesShownTo(user.id.clone()), |_| async {
+            .read_through_at(version, &WorkspacesShownTo(user.id.clone()), |_| async {
                 Ok(Some(shown()))
             })
             .await?

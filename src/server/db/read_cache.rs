@@ -249,12 +249,52 @@ impl super::Db {
     {
         // The version was read with the request's session, or (SQLite, a handle at no current
         // version) is read now, before the query, so the answer is at least as new as it.
-        let (cache, version) = match self {
-            super::Db::Sqlite(_, snapshots) => (
-                &snapshots.cache,
-                snapshots.current().or_else(|| snapshots.cache.version()),
-            ),
-            super::Db::Postgres(_, snapshots) => (&snapshots.cache, snapshots.current()),
+        let version = match self {
+            super::Db::Sqlite(_, snapshots) => {
+                snapshots.current().or_else(|| snapshots.cache.version())
+            }
+            super::Db::Postgres(_, snapshots) => snapshots.current(),
+        };
+        self.read_through_versioned(version, key, fresh, load).await
+    }
+
+    /// [`read_through`](Self::read_through) for an answer `load` builds from what the caller
+    /// already read at `version` (other cached reads), kept under that version only: when the
+    /// handle no longer reads at it (a statement of the request's own, on any of its tasks,
+    /// since), `load` runs and nothing is kept.
+    pub async fn read_through_at<K, Fut>(
+        &self,
+        version: Version,
+        key: &K,
+        load: impl FnOnce(super::Db) -> Fut,
+    ) -> super::DbResult<Option<K::Answer>>
+    where
+        K: CachedRead + Clone,
+        Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
+    {
+        let at = match self {
+            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => {
+                snapshots.current()
+            }
+        };
+        let version = at.filter(|at| *at == version);
+        self.read_through_versioned(version, key, |_| true, load)
+            .await
+    }
+
+    async fn read_through_versioned<K, Fut>(
+        &self,
+        version: Option<Version>,
+        key: &K,
+        fresh: impl Fn(&K::Answer) -> bool,
+        load: impl FnOnce(super::Db) -> Fut,
+    ) -> super::DbResult<Option<K::Answer>>
+    where
+        K: CachedRead + Clone,
+        Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
+    {
+        let cache = match self {
+            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => &snapshots.cache,
         };
         let Some(version) = version else {
             return load(self.loader()).await;
@@ -570,6 +610,51 @@ mod tests {
         let (loads, most) = eight_at_once(&db, "not kept", None).await;
         assert_eq!(loads, 8);
         assert!(most > 1, "the waiters loaded one after another");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A request's handle reads at the version it was given until it runs a statement of its
+    /// own; an answer built from reads at a version is kept under that version only while the
+    /// handle still reads at it.
+    #[tokio::test]
+    async fn a_request_reads_at_its_version_until_its_own_statement() {
+        use crate::server::db::with_pool;
+        let dir = std::env::temp_dir().join(format!("roster-read-at-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/at.db", dir.display());
+        let db = super::super::Db::connect(&url, None).await.unwrap();
+        db.migrate().await.unwrap();
+        let super::super::Db::Sqlite(_, snapshots) = &db else {
+            unreachable!("a SQLite URL")
+        };
+        let v = snapshots.cache().version().expect("the file is watched");
+        let request = db.at_snapshot(Some(v));
+        assert_eq!(request.snapshot(), Some(v));
+        let answer = |n: u32| move |_| async move { Ok(Some(Some(n))) };
+        let read_at = |db: &super::super::Db, n: u32| {
+            let db = db.clone();
+            async move {
+                db.read_through_at(v, &Question("built"), answer(n))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(read_at(&request, 1).await, Some(Some(1)), "a miss is built");
+        assert_eq!(
+            read_at(&request, 2).await,
+            Some(Some(1)),
+            "then kept at the version"
+        );
+        // Another connection commits: the request still reads at its version.
+        with_pool!(&db, p => sqlx::query("CREATE TABLE moved (x INTEGER)").execute(p).await.map(|_| ()))
+            .unwrap();
+        assert_eq!(read_at(&request, 3).await, Some(Some(1)));
+        // The request's own statement ends its version: built again, and not kept.
+        with_pool!(&request, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())).unwrap();
+        assert_eq!(request.snapshot(), None);
+        assert_eq!(read_at(&request, 4).await, Some(Some(4)));
+        assert_eq!(read_at(&request, 5).await, Some(Some(5)));
         db.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
