@@ -177,10 +177,13 @@ impl super::Db {
     /// The version this handle reads the cache at, while it is current (see
     /// [`at_snapshot`](Self::at_snapshot)).
     pub fn snapshot(&self) -> Option<Version> {
+        self.snapshots().current()
+    }
+
+    /// This handle's side of the cache, on either backend.
+    fn snapshots(&self) -> &Snapshots {
         match self {
-            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => {
-                snapshots.current()
-            }
+            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => snapshots,
         }
     }
 
@@ -272,12 +275,7 @@ impl super::Db {
         K: CachedRead + Clone,
         Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
     {
-        let at = match self {
-            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => {
-                snapshots.current()
-            }
-        };
-        let version = at.filter(|at| *at == version);
+        let version = self.snapshot().filter(|at| *at == version);
         self.read_through_versioned(version, key, |_| true, load)
             .await
     }
@@ -293,9 +291,7 @@ impl super::Db {
         K: CachedRead + Clone,
         Fut: Future<Output = super::DbResult<Option<K::Answer>>>,
     {
-        let cache = match self {
-            super::Db::Sqlite(_, snapshots) | super::Db::Postgres(_, snapshots) => &snapshots.cache,
-        };
+        let cache = &self.snapshots().cache;
         let Some(version) = version else {
             return load(self.loader()).await;
         };
