@@ -39,13 +39,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_me();
 
-    // Lets tests (and people) know the page is interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     // True while a link's page is loading (a lazy page's part of the bundle, its data): the
     // page on screen says it is busy, and dims after a moment.
     let (routing, set_routing) = signal(false);
@@ -115,6 +108,15 @@ mod lazy_pages {
     lazy_page!(Organization, OrganizationPage);
     lazy_page!(People, PeoplePage);
     lazy_page!(Person, PersonPage);
+}
+
+/// Lets tests (and people) know the page is interactive (`data-hydrated` on `<body>`): called
+/// by [`crate::hydrate`] once the whole page has hydrated, a lazy route's part included.
+#[cfg(feature = "hydrate")]
+pub fn mark_interactive() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }
 
 /// Browser side of the forced password change: client-side navigation cannot leave

@@ -28,7 +28,15 @@ pub fn hydrate() {
     // dead weight there.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    // Asynchronous hydration: a full page load of a lazy route (`app::lazy_pages`) waits for
-    // its part of the bundle; `hydrate_body` cannot wait, and traps on such a route.
-    leptos::mount::hydrate_lazy(app::App);
+    // Asynchronous hydration, as `leptos::mount::hydrate_lazy`: a full page load of a lazy
+    // route (`app::lazy_pages`) waits for its part of the bundle; `hydrate_body` cannot wait,
+    // and traps on such a route. Then, and only then, the page says it is interactive: marked
+    // from an effect inside the app, the mark came before a lazy route's part had loaded, and
+    // a click in between did nothing (seen as a lost Accept on a slow machine).
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App)
+            .await
+            .forget();
+        app::mark_interactive();
+    });
 }

@@ -14,6 +14,23 @@ test('the login page is rendered on the server, then hydrates and reacts', async
   await expect(password).toHaveAttribute('type', 'text');
 });
 
+test('a page in a later part of the bundle says it is hydrated only once that part is', async ({ page }) => {
+  // Every part of the bundle but the main module arrives late, as on a slow machine: the sign-in
+  // page (a later part) must not be marked hydrated before its part has loaded and hydrated, or
+  // a click in between is lost (an Accept was, on CI).
+  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+    if (!route.request().url().endsWith('/pkg/roster.wasm')) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await route.continue();
+  });
+  await page.goto('/login');
+  await hydrated(page);
+  const password = page.getByLabel('Password', { exact: true });
+  await page.getByTestId('show-password').click();
+  await expect(password).toHaveAttribute('type', 'text', { timeout: 500 });
+});
+
 test('a wrong password shows a clear error without leaving the page', async ({ page }) => {
   await page.goto('/login');
   await hydrated(page);
