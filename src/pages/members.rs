@@ -223,7 +223,7 @@ fn Members(
 ) -> impl IntoView {
     let first = me.workspaces.first().map(|w| w.id.clone());
     let workspace_id = Memo::new(move |_| chosen.get().or_else(|| first.clone()));
-    let all = StoredValue::new(me.workspaces.clone());
+    let all = StoredValue::new(me.workspaces.shared());
     let actor = StoredValue::new(me.actor.clone());
     let email_enabled = me.email_enabled;
     let workspace = Memo::new(move |_| {
@@ -263,7 +263,7 @@ fn Members(
         <section class="card">
             <div class="toolbar">
                 <h1>"Members"</h1>
-                <WorkspaceSwitcher workspaces=me.workspaces.clone() current=workspace_id options=switcher/>
+                <WorkspaceSwitcher workspaces=me.workspaces.shared() current=workspace_id options=switcher/>
             </div>
             // `try_get_value`: this closure can run after the page's owner was disposed (a
             // page being left); that render is thrown away, and must not panic.

@@ -3,7 +3,7 @@
 use super::session::SessionHandle;
 use super::Caller;
 use crate::domain::{AuditAction, Email, NewPassword};
-use crate::model::auth::{SessionUser, WorkspaceDto};
+use crate::model::auth::{SessionUser, WorkspaceDto, WorkspaceList};
 use crate::server::db::audit::{record, AuditEvent};
 use crate::server::db::read_cache::CachedRead;
 use crate::server::db::throttle::{self, Reservation};
@@ -173,8 +173,9 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
     } else {
         workspaces::list_for_user(&state.db, &user.id).await?
     };
-    let shown = || -> Arc<[WorkspaceDto]> {
-        rows.iter()
+    let shown = || -> crate::server::db::DbResult<WorkspaceList> {
+        let list: Arc<[WorkspaceDto]> = rows
+            .iter()
             .map(|w| WorkspaceDto {
                 my_role: actor.workspace_role(&w.id),
                 id: w.id.clone(),
@@ -182,7 +183,9 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
                 org_id: w.org_id.clone(),
                 org_name: w.org_name.clone(),
             })
-            .collect()
+            .collect();
+        // Its JSON is written here, once per cache entry, not by every page that shows it.
+        WorkspaceList::with_json(list).map_err(|e| sqlx::Error::Encode(Box::new(e)))
     };
     // Kept at the request's version only while the request still reads at one: the roles and
     // the list above were then read at that version too, so the answer is exactly theirs.
@@ -190,11 +193,11 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
         Some(version) => state
             .db
             .read_through_at(version, &WorkspacesShownTo(user.id.clone()), |_| async {
-                Ok(Some(shown()))
+                shown().map(Some)
             })
             .await?
             .unwrap_or_default(),
-        None => shown(),
+        None => shown()?,
     };
     Ok(SessionUser {
         user_id: user.id.clone(),
@@ -215,7 +218,7 @@ pub async fn me(state: &AppState, user: &UserRow) -> Result<SessionUser, AppErro
 struct WorkspacesShownTo(String);
 
 impl CachedRead for WorkspacesShownTo {
-    type Answer = Arc<[WorkspaceDto]>;
+    type Answer = WorkspaceList;
     // As many as the workspace lists they are built from (`db::workspaces`).
     const CAPACITY: usize = 1_000;
 }
