@@ -75,7 +75,7 @@ pub fn App() -> impl IntoView {
 /// own part of the browser bundle (`cargo leptos build --split`, debug and release: an unsplit
 /// bundle would not load), fetched when the route is first shown: pages seen once per session
 /// (sign-in, password change) or by administrators only. On a full page load of one of them
-/// the router waits for its part before hydrating (`hydrate_lazy` in `crate::hydrate`).
+/// the router waits for its part before hydrating (`hydrate_from_async` in `crate::hydrate`).
 mod lazy_pages {
     use super::*;
 
