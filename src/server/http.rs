@@ -16,7 +16,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,8 +105,17 @@ pub fn start_mail_sender(
     Ok(Some(tokio::spawn(sender.run())))
 }
 
+/// The app's routes, generated once per process. Generating them renders the whole app with
+/// Leptos's process-wide "do not load resources" flag set, and a page rendered meanwhile by
+/// another server of the same process (the tests start many) could keep a resource pending
+/// for good: its request ended in 408 after `REQUEST_TIMEOUT_SECS` (leptos-rs/leptos#4773).
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let leptos_options = state.leptos.clone();
     let context_state = state.clone();
 
