@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, hydrated, signIn } from './helpers';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, hydrated, lateBundleParts, signIn } from './helpers';
 
 test('the login page is rendered on the server, then hydrates and reacts', async ({ page, request }) => {
   const html = await (await request.get('/login')).text();
@@ -15,15 +15,9 @@ test('the login page is rendered on the server, then hydrates and reacts', async
 });
 
 test('a page in a later part of the bundle says it is hydrated only once that part is', async ({ page }) => {
-  // Every part of the bundle but the main module arrives late, as on a slow machine: the sign-in
-  // page (a later part) must not be marked hydrated before its part has loaded and hydrated, or
-  // a click in between is lost (an Accept was, on CI).
-  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
-    if (!route.request().url().endsWith('/pkg/roster.wasm')) {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-    }
-    await route.continue();
-  });
+  // The sign-in page (a later part of the bundle) must not be marked hydrated before its part
+  // has loaded and hydrated, or a click in between is lost.
+  await lateBundleParts(page);
   await page.goto('/login');
   await hydrated(page);
   const password = page.getByLabel('Password', { exact: true });

@@ -9,6 +9,26 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
 }
 
+/** Makes every part of the bundle but the main module arrive 1.5 s late, as on a slow machine:
+ * a later part's page (sign-in, invitation) then shows its server-rendered HTML well before it
+ * hydrates, and a test that clicks too early fails here rather than only on a slower CI. */
+export async function lateBundleParts(page: Page) {
+  await page.route(/\/pkg\/.*\.wasm$/, async (route) => {
+    if (!route.request().url().endsWith('/pkg/roster.wasm')) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await route.continue();
+  });
+}
+
+/** Waits until the page shown is `path` (matched against the address's path alone: a query
+ * can name the same path, as `/login?return_to=/invite/…` does before the sign-in has left the
+ * page), then until that page has hydrated. */
+export async function arrivedAt(page: Page, path: RegExp) {
+  await expect(page).toHaveURL((url) => path.test(url.pathname));
+  await hydrated(page);
+}
+
 export async function signIn(page: Page, email: string, password: string) {
   await page.goto('/login');
   await hydrated(page);

@@ -1,5 +1,5 @@
 import { test, expect, APIRequestContext } from '@playwright/test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, changePassword, hydrated, signIn } from './helpers';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, arrivedAt, changePassword, hydrated, lateBundleParts, signIn } from './helpers';
 
 const PASSWORD = 'a long and fine passphrase';
 
@@ -59,6 +59,8 @@ test('an account of another organization is invited, not added, and accepts whil
 
   // Bo opens the link signed out, signs in, comes back and accepts.
   const bo = await (await browser.newContext()).newPage();
+  // As on a slow machine: the invitation page's HTML is there well before it hydrates.
+  await lateBundleParts(bo);
   await bo.goto(link);
   await hydrated(bo);
   await bo.getByTestId('sign-in-to-answer').click();
@@ -67,8 +69,10 @@ test('an account of another organization is invited, not added, and accepts whil
   await bo.getByLabel('Email').fill('bo@globex.example');
   await bo.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await bo.getByRole('button', { name: 'Sign in' }).click();
-  await expect(bo).toHaveURL(/\/invite\/[0-9a-f]{64}$/);
-  await hydrated(bo);
+  // The sign-in page's own address ends with the invitation's path (`return_to`): wait for
+  // the path itself, or the mark found would be the sign-in page's, and a click on Accept could
+  // land before the invitation page has hydrated.
+  await arrivedAt(bo, /^\/invite\/[0-9a-f]{64}$/);
   await bo.getByTestId('accept-invitation').click();
   await expect(bo).toHaveURL(/\/members$/);
   await hydrated(bo);
