@@ -23,11 +23,17 @@ pub struct WorkspaceDto {
 /// of the signed-in user that every page writes for hydration. Serialized, it is then that JSON
 /// as it stands (`serde_json`'s `RawValue`, which only `serde_json` serializers understand;
 /// nothing else serializes a `SessionUser`). The wire format is the same either way.
+///
+/// Likewise its `<option>`s for the workspace switcher ([`WorkspaceList::options_html`]): on
+/// the server they are written with the JSON, once per cache entry, and each page only marks
+/// the one it shows.
 #[derive(Clone, Default)]
 pub struct WorkspaceList {
     list: Arc<[WorkspaceDto]>,
     #[cfg(feature = "ssr")]
     json: Option<Arc<serde_json::value::RawValue>>,
+    #[cfg(feature = "ssr")]
+    options: Option<Arc<str>>,
 }
 
 impl WorkspaceList {
@@ -36,23 +42,72 @@ impl WorkspaceList {
             list,
             #[cfg(feature = "ssr")]
             json: None,
+            #[cfg(feature = "ssr")]
+            options: None,
         }
     }
 
-    /// The list with its JSON written now, once.
+    /// The list with its JSON and its switcher options written now, once.
     #[cfg(feature = "ssr")]
     pub fn with_json(list: Arc<[WorkspaceDto]>) -> Result<WorkspaceList, serde_json::Error> {
         let json = serde_json::value::to_raw_value(&*list)?;
+        let options = Arc::from(options_of(&list));
         Ok(WorkspaceList {
             list,
             json: Some(Arc::from(json)),
+            options: Some(options),
         })
+    }
+
+    /// The workspace switcher's `<option>`s as HTML text ("Org · Workspace", valued by id),
+    /// with `current`'s selected. A platform admin's list holds every workspace: one string
+    /// rather than a view per option.
+    pub fn options_html(&self, current: Option<&str>) -> Arc<str> {
+        #[cfg(feature = "ssr")]
+        if let Some(options) = &self.options {
+            return with_selected(options, current);
+        }
+        with_selected(&options_of(&self.list), current)
     }
 
     /// The same list, shared.
     pub fn shared(&self) -> Arc<[WorkspaceDto]> {
         self.list.clone()
     }
+}
+
+/// Every workspace of `list` as an `<option>`, none selected.
+fn options_of(list: &[WorkspaceDto]) -> String {
+    let mut options = String::with_capacity(list.len() * 100);
+    for w in list {
+        options.push_str("<option value=\"");
+        html_escape::encode_double_quoted_attribute_to_string(&w.id, &mut options);
+        options.push_str("\">");
+        html_escape::encode_text_to_string(&w.org_name, &mut options);
+        options.push_str(" · ");
+        html_escape::encode_text_to_string(&w.name, &mut options);
+        options.push_str("</option>");
+    }
+    options
+}
+
+/// `options` with the one valued `current` marked `selected` (as is when there is none).
+fn with_selected(options: &str, current: Option<&str>) -> Arc<str> {
+    let Some(current) = current else {
+        return Arc::from(options);
+    };
+    // The whole attribute, closing quote included: one id cannot match a prefix of another.
+    let mut needle = String::from("<option value=\"");
+    html_escape::encode_double_quoted_attribute_to_string(current, &mut needle);
+    needle.push('"');
+    let Some(at) = options.find(&needle).map(|i| i + needle.len()) else {
+        return Arc::from(options);
+    };
+    let mut marked = String::with_capacity(options.len() + " selected".len());
+    marked.push_str(&options[..at]);
+    marked.push_str(" selected");
+    marked.push_str(&options[at..]);
+    Arc::from(marked)
 }
 
 impl std::ops::Deref for WorkspaceList {
@@ -159,6 +214,41 @@ mod tests {
                 my_role: None,
             },
         ])
+    }
+
+    #[test]
+    fn the_switcher_options_mark_the_workspace_shown_and_are_the_same_written_once() {
+        let mut ws = list().to_vec();
+        // First, and its id starts with the next one's.
+        ws.insert(
+            0,
+            WorkspaceDto {
+                id: "w1x".into(),
+                name: "Ops <& \"co\">".into(),
+                org_id: "o1".into(),
+                org_name: "Acme".into(),
+                my_role: None,
+            },
+        );
+        let plain = WorkspaceList::new(ws.clone().into());
+        let written = WorkspaceList::with_json(ws.into()).unwrap();
+        let html = plain.options_html(Some("w1x"));
+        // The workspace shown, and only it, is selected, even when another id starts like it.
+        assert_eq!(html.matches(" selected").count(), 1, "{html}");
+        let w1 = plain.options_html(Some("w1"));
+        assert_eq!(w1.matches(" selected").count(), 1, "{w1}");
+        assert!(w1.contains("<option value=\"w1\" selected>"), "{w1}");
+        assert!(
+            html.contains(
+                "<option value=\"w1x\" selected>Acme · Ops &lt;&amp; \"co\"&gt;</option>"
+            ),
+            "{html}"
+        );
+        assert!(!plain.options_html(None).contains("selected"));
+        assert!(!plain.options_html(Some("unknown")).contains("selected"));
+        for current in [None, Some("w1x"), Some(list()[0].id.as_str())] {
+            assert_eq!(written.options_html(current), plain.options_html(current));
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub fn MembersPage() -> impl IntoView {
         me.with(|me| match me {
             Some(Ok(Some(me))) => {
                 let shown = shown_workspace(me, chosen.get_untracked().as_deref());
-                switcher_options(&me.workspaces, shown.map(|w| w.id.as_str()))
+                me.workspaces.options_html(shown.map(|w| w.id.as_str()))
             }
             _ => Arc::from(""),
         })
@@ -280,27 +280,6 @@ fn Members(
     }
 }
 
-/// The workspace switcher's options as HTML text: a platform admin's list holds every
-/// workspace, so it is written once per page view (one string rather than a view per option,
-/// and not again each time the page's closures run).
-fn switcher_options(workspaces: &[WorkspaceDto], current: Option<&str>) -> Arc<str> {
-    let mut options = String::with_capacity(workspaces.len() * 100);
-    for w in workspaces {
-        options.push_str("<option value=\"");
-        html_escape::encode_double_quoted_attribute_to_string(&w.id, &mut options);
-        options.push_str(if current == Some(w.id.as_str()) {
-            "\" selected>"
-        } else {
-            "\">"
-        });
-        html_escape::encode_text_to_string(&w.org_name, &mut options);
-        options.push_str(" · ");
-        html_escape::encode_text_to_string(&w.name, &mut options);
-        options.push_str("</option>");
-    }
-    options.into()
-}
-
 #[component]
 fn WorkspaceSwitcher(
     workspaces: Arc<[WorkspaceDto]>,
@@ -537,21 +516,13 @@ fn WorkspaceMembers(
             </label>
             <label class="inline">
                 <span class="sr-only">"Role"</span>
-                <select data-testid="role-filter" on:change=move |ev| refilter(role, event_target_value(&ev))>
-                    <option value="all">"Any role"</option>
-                    <option value="workspace_admin">"Admins"</option>
-                    <option value="workspace_editor">"Editors"</option>
-                    <option value="workspace_viewer">"Viewers"</option>
-                </select>
+                <select data-testid="role-filter" inner_html=ROLE_FILTER_OPTIONS
+                    on:change=move |ev| refilter(role, event_target_value(&ev))></select>
             </label>
             <label class="inline">
                 <span class="sr-only">"Order"</span>
-                <select data-testid="sort" on:change=move |ev| refilter(sort, event_target_value(&ev))>
-                    {SORTS.iter()
-                        .filter(|(value, _)| may.sign_ins || !value.ends_with("last_sign_in"))
-                        .map(|(value, label)| view! { <option value=*value>{*label}</option> })
-                        .collect_view()}
-                </select>
+                <select data-testid="sort" inner_html=sort_options(may.sign_ins)
+                    on:change=move |ev| refilter(sort, event_target_value(&ev))></select>
             </label>
             <div class="row">
                 <Show when=move || may_invite>
@@ -709,6 +680,32 @@ const SORTS: &[(&str, &str)] = &[
     ("-last_sign_in", "Last sign-in, most recent first"),
     ("last_sign_in", "Last sign-in, longest ago first"),
 ];
+
+/// The role filter's options. Fixed, like the orders' (`sort_options`), so written as HTML text
+/// rather than as a view per option (each an element, an attribute and a text to build and
+/// render on every page view).
+const ROLE_FILTER_OPTIONS: &str = concat!(
+    r#"<option value="all">Any role</option>"#,
+    r#"<option value="workspace_admin">Admins</option>"#,
+    r#"<option value="workspace_editor">Editors</option>"#,
+    r#"<option value="workspace_viewer">Viewers</option>"#,
+);
+
+/// The orders offered as `<option>`s (HTML text; the labels are plain text), those by last
+/// sign-in only to whom may see sign-ins.
+fn sort_options(sign_ins: bool) -> String {
+    let mut html = String::with_capacity(SORTS.len() * 50);
+    for (value, label) in SORTS {
+        if sign_ins || !value.ends_with("last_sign_in") {
+            html.push_str("<option value=\"");
+            html.push_str(value);
+            html.push_str("\">");
+            html.push_str(label);
+            html.push_str("</option>");
+        }
+    }
+    html
+}
 
 /// The `aria-sort` of a column header under the list's current `sort`.
 fn aria_sort(sort: &str, field: &str) -> Option<&'static str> {
@@ -985,6 +982,23 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_orders_are_offered_as_plain_options_sign_ins_only_to_who_may_see_them() {
+        // Written as they are: nothing in them may need escaping.
+        for (value, label) in super::SORTS {
+            assert!(!value.contains(['<', '>', '&', '"']) && !label.contains(['<', '>', '&', '"']));
+        }
+        let all = super::sort_options(true);
+        assert_eq!(all.matches("<option ").count(), super::SORTS.len());
+        assert!(
+            all.starts_with(r#"<option value="email">Email, A to Z</option>"#),
+            "{all}"
+        );
+        let without = super::sort_options(false);
+        assert!(!without.contains("last_sign_in"), "{without}");
+        assert_eq!(without.matches("<option ").count(), super::SORTS.len() - 2);
+    }
+
     #[test]
     fn counts_read_naturally() {
         assert_eq!(super::plural(1, "member", "members"), "1 member");
