@@ -23,9 +23,14 @@ test('an org owner makes a colleague org admin, who then administers the organiz
   const root = await (await browser.newContext()).newPage();
   await signIn(root, ADMIN_EMAIL, ADMIN_PASSWORD);
   await hydrated(root);
-  await root.getByRole('link', { name: 'Organizations' }).click();
+  const mainNav = root.getByRole('navigation', { name: 'Main' });
+  await expect(mainNav.getByRole('link', { name: 'Members' })).toHaveAttribute('aria-current', 'page');
+  await mainNav.getByRole('link', { name: 'Organizations' }).click();
   await expect(root).toHaveURL(/\/orgs$/);
   await hydrated(root);
+  // A client-side navigation moves the navigation's mark to the page now shown, and only there.
+  await expect(mainNav.getByRole('link', { name: 'Organizations' })).toHaveAttribute('aria-current', 'page');
+  await expect(mainNav.locator('[aria-current]')).toHaveCount(1);
   await root.getByTestId('create-org').getByLabel('Organization name').fill('Initech');
   await root.getByRole('button', { name: 'Create organization' }).click();
   await root.getByRole('link', { name: 'Initech' }).click();
