@@ -4,7 +4,10 @@ export const ADMIN_EMAIL = 'admin@example.com';
 /** The admin's own password, set by global-setup.ts in place of the bootstrap one. */
 export const ADMIN_PASSWORD = 'admin chosen secret 1';
 
-/** Waits until the server-rendered page has hydrated and reacts to clicks. */
+/** Waits until the server-rendered page has hydrated and reacts to clicks. The mark belongs to
+ * the document: after a full-page navigation wait for the new page first (`arrivedAt`); after
+ * a client-side one it is already there and proves nothing (the router shows the new page once
+ * its part of the bundle has loaded, so a locator waiting for that page's content is the wait). */
 export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
 }
