@@ -60,3 +60,65 @@ test('an admin ticks rows and changes their role, removes one and cancels invita
   await expect(page.getByTestId('member-row')).toHaveCount(1);
   await expect(row('bk-u2@bulk.example')).toBeVisible();
 });
+
+test("the page's box ticks every row on the page, from the keyboard too, follows the rows' own boxes, and Clear selection unticks it", async ({ page }) => {
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/members$/);
+  await hydrated(page);
+  const me = await (await page.request.post('/api/auth/me')).json();
+  const ws = me.workspaces[0].id as string;
+  for (const email of ['pg-u1@page-box.example', 'pg-u2@page-box.example']) {
+    const r = await page.request.post('/api/admin/users', {
+      form: { email, name: email.split('@')[0], password: 'a long and fine passphrase', workspace_id: ws, role: 'workspace_viewer', must_change_password: 'false' },
+    });
+    expect(r.status()).toBe(201);
+  }
+  await page.reload();
+  await hydrated(page);
+  // The header says how the rows are ordered (by email, A to Z, unless asked otherwise).
+  await expect(page.locator('th[aria-sort]')).toHaveCount(1);
+  await expect(page.locator('th[aria-sort="ascending"]')).toHaveText('Email');
+  await page.getByTestId('member-search').fill('pg-');
+  await expect(page.getByTestId('member-row')).toHaveCount(2);
+  const pageBox = page.getByTestId('select-page');
+  const rowBox = (email: string) => page.locator(`tr[data-email="${email}"]`).getByTestId('select-row');
+
+  await pageBox.focus();
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('bulk-count')).toHaveText('2 rows selected');
+  await expect(rowBox('pg-u1@page-box.example')).toBeChecked();
+  await expect(rowBox('pg-u2@page-box.example')).toBeChecked();
+  await expect(pageBox).toBeChecked();
+  await expect(pageBox).toBeFocused();
+
+  // One row unticked: the page is no longer wholly ticked. Ticked again: it is.
+  await rowBox('pg-u2@page-box.example').uncheck();
+  await expect(page.getByTestId('bulk-count')).toHaveText('1 row selected');
+  await expect(pageBox).not.toBeChecked();
+  await rowBox('pg-u2@page-box.example').check();
+  await expect(pageBox).toBeChecked();
+
+  // New rows (a narrower search) rebuild the table: the page's box says what is ticked on it.
+  await page.getByTestId('member-search').fill('pg-u1');
+  await expect(page.getByTestId('member-row')).toHaveCount(1);
+  await expect(pageBox).toBeChecked();
+  await rowBox('pg-u1@page-box.example').uncheck();
+  await expect(pageBox).not.toBeChecked();
+  await page.getByTestId('member-search').fill('pg-');
+  await expect(page.getByTestId('member-row')).toHaveCount(2);
+  await expect(page.getByTestId('bulk-count')).toHaveText('1 row selected');
+  await expect(pageBox).not.toBeChecked();
+  await rowBox('pg-u1@page-box.example').check();
+  await expect(pageBox).toBeChecked();
+
+  await page.getByTestId('bulk-clear').click();
+  await expect(page.getByTestId('bulk-bar')).toHaveCount(0);
+  await expect(pageBox).not.toBeChecked();
+  await expect(rowBox('pg-u1@page-box.example')).not.toBeChecked();
+  // Unticking the page's box unticks its rows.
+  await pageBox.check();
+  await expect(page.getByTestId('bulk-count')).toHaveText('2 rows selected');
+  await pageBox.uncheck();
+  await expect(page.getByTestId('bulk-bar')).toHaveCount(0);
+  await expect(rowBox('pg-u1@page-box.example')).not.toBeChecked();
+});

@@ -38,6 +38,8 @@ test('an admin orders the members by any column and filters them by role and sta
   await expect.poll(emails).toEqual(['ord-i@order.example', 'ord-c@order.example', 'ord-b@order.example']);
   await page.getByTestId('status-filter').selectOption('pending');
   await expect.poll(emails).toEqual(['ord-i@order.example']);
+  // The options are written again with the new counts; the choice stays.
+  await expect(page.getByTestId('status-filter')).toHaveValue('pending');
   // The counts are the workspace's, whatever the filter.
   const counts = await (await page.request.post('/api/members/list', { form: { workspace_id: ws } })).json();
   await expect(page.getByTestId('status-filter').locator('option[value="pending"]')).toHaveText(`Pending invitations (${counts.counts.pending})`);

@@ -2,11 +2,9 @@
 //! the members page for an account whose email is proven.
 
 use crate::api::invites::{AcceptInvite, DeclineInvite};
-use crate::components::hydration::PageResource;
 use crate::components::{confirm, full_reload_to};
 use crate::domain::time::format_utc;
 use crate::model::invites::InvitationView;
-use crate::model::ApiError;
 use leptos::prelude::*;
 
 /// "Accept" and "Decline" for the signed-in recipient of `invitation`; `token` is the link's,
@@ -67,24 +65,18 @@ pub fn AnswerInvitation(invitation: InvitationView, token: Option<String>) -> im
     }
 }
 
-/// The invitation addressed to the signed-in account (`my_invitation`), loaded by the page.
-pub type MyInvitationResource = PageResource<Result<Option<InvitationView>, ApiError>>;
-
-/// The invitation addressed to the signed-in account, above the members list (nothing when
-/// there is none, or the account's email is not proven). The page makes `mine` once, outside
-/// its view closures (see `pages::members::ListState`), and it is not loaded again during the
-/// page view, so the banner is built once (`Suspend`), not on each of the server's walks.
+/// The invitation addressed to the signed-in account (`my_invitation`, loaded by the page with
+/// its other data), above the members list: nothing when there is none, it has expired, or the
+/// account's email is not proven.
 #[component]
-pub fn MyInvitation(mine: MyInvitationResource) -> impl IntoView {
-    view! {
-        <Transition fallback=|| ()>
-            {Suspend::new(async move { mine.await.ok().flatten().filter(|i| !i.expired).map(|inv| view! {
-                <section class="card" data-testid="my-invitation">
-                    <h2>{format!("You are invited to {}", inv.workspaces.join(", "))}</h2>
-                    <p>{format!("Invited by {}.", inv.invited_by.clone().unwrap_or_else(|| "an admin".into()))}</p>
-                    <AnswerInvitation invitation=inv token=None/>
-                </section>
-            })})}
-        </Transition>
-    }
+pub fn MyInvitation(invitation: Option<InvitationView>) -> impl IntoView {
+    invitation.filter(|i| !i.expired).map(|inv| {
+        view! {
+            <section class="card" data-testid="my-invitation">
+                <h2>{format!("You are invited to {}", inv.workspaces.join(", "))}</h2>
+                <p>{format!("Invited by {}.", inv.invited_by.clone().unwrap_or_else(|| "an admin".into()))}</p>
+                <AnswerInvitation invitation=inv token=None/>
+            </section>
+        }
+    })
 }

@@ -8,12 +8,13 @@ use crate::components::add_user::lazy_add_user_dialog;
 use crate::components::hydration::{page_resource, PageResource};
 use crate::components::invite::lazy_invite_dialog;
 use crate::components::me::{use_me, MeResource};
-use crate::components::my_invitation::{MyInvitation, MyInvitationResource};
+use crate::components::my_invitation::MyInvitation;
 use crate::components::WorkspaceRoleOptions;
 use crate::components::{built_once_on_server, confirm, copy_to_clipboard};
 use crate::domain::time::format_utc;
 use crate::domain::{can, can_grant, Action, Actor, Grant, OrgRole, Target, WorkspaceRole};
 use crate::model::auth::{SessionUser, WorkspaceDto};
+use crate::model::invites::InvitationView;
 use crate::model::members::{BulkResult, MemberDto, StatusCounts};
 use crate::model::ApiError;
 use leptos::prelude::*;
@@ -49,8 +50,11 @@ pub fn MembersPage() -> impl IntoView {
                 // (`built_once_on_server`); in the browser it follows them as they load.
                 #[cfg(feature = "ssr")]
                 let _ = list.rows.await;
+                // Loaded once per page view: the banner is part of the page, not a transition
+                // of its own.
+                let invitation = mine.await.ok().flatten();
                 match me {
-                    Ok(Some(me)) => view! { <Members me chosen list mine switcher/> }.into_any(),
+                    Ok(Some(me)) => view! { <Members me chosen list invitation switcher/> }.into_any(),
                     Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
                     Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
                 }
@@ -218,7 +222,7 @@ fn Members(
     me: SessionUser,
     chosen: Memo<Option<String>>,
     list: ListState,
-    mine: MyInvitationResource,
+    invitation: Option<InvitationView>,
     switcher: Memo<Arc<str>>,
 ) -> impl IntoView {
     let first = me.workspaces.first().map(|w| w.id.clone());
@@ -259,7 +263,7 @@ fn Members(
     });
 
     view! {
-        <MyInvitation mine/>
+        <MyInvitation invitation/>
         <section class="card">
             <div class="toolbar">
                 <h1>"Members"</h1>
@@ -374,14 +378,6 @@ fn WorkspaceMembers(
             counts.set(read);
         }
     });
-    let status_option = move |value: &'static str, label: &'static str| {
-        view! {
-            <option value=value>{move || match counts.get() {
-                Some(c) => format!("{label} ({})", c.of(value)),
-                None => label.to_string(),
-            }}</option>
-        }
-    };
     // A new filter or order starts again from the first page.
     let refilter = move |signal: RwSignal<String>, value: String| {
         signal.set(value);
@@ -413,70 +409,16 @@ fn WorkspaceMembers(
             .acted_in
             .with(|a| a.as_deref() == Some(ws_here.as_str()))
     });
-    let action_error = Signal::derive(move || {
-        if !acted_here.get() {
-            return None;
-        }
-        let err =
-            |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
-        err(actions.remove.value().get().map(|r| r.map(|_| ())))
-            .or_else(|| err(actions.set_role.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.cancel.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.link.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.deactivate.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.reactivate.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.reset.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.erase.value().get()))
-    });
-    let account_changed = Signal::derive(move || {
-        if !acted_here.get() {
-            return None;
-        }
-        let said = |r: Option<
-            Result<crate::model::admin::AccountStatus, crate::model::ApiError>,
-        >| {
-            r.and_then(|r| r.ok()).map(|a| {
-                if a.deactivated {
-                    format!("{} is deactivated: signed out everywhere, and cannot sign in until reactivated.", a.email)
-                } else {
-                    format!("{} is reactivated and can sign in again.", a.email)
-                }
-            })
-        };
-        said(actions.deactivate.value().get()).or_else(|| said(actions.reactivate.value().get()))
-    });
-    let reset = Signal::derive(move || {
-        acted_here
-            .get()
-            .then(|| actions.reset.value().get().and_then(|r| r.ok()))
-            .flatten()
-    });
-    let resent = Signal::derive(move || {
-        if !acted_here.get() {
-            return None;
-        }
-        actions
-            .resend
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
-    });
-    let link = Signal::derive(move || {
-        acted_here
-            .get()
-            .then(|| actions.link.value().get().and_then(|r| r.ok()))
-            .flatten()
-    });
     let ws_for_rows = StoredValue::new(ws.id.clone());
     // The rows' selection boxes follow the selection, which changes from outside the rows too
     // (the page's box, Clear selection).
     let row_body = NodeRef::<leptos::html::Tbody>::new();
+    let row_head = NodeRef::<leptos::html::Thead>::new();
     Effect::new(move |_| {
         let ticked = selected.get();
-        if let Some(body) = row_body.get() {
-            rows::sync_ticks(&body, &ticked);
+        if let (Some(body), Some(head)) = (row_body.get(), row_head.get()) {
+            let whole_page = rows::sync_ticks(&body, &ticked);
+            rows::sync_page_tick(&head, whole_page);
         }
     });
     let ws_for_add = ws.id.clone();
@@ -506,13 +448,10 @@ fn WorkspaceMembers(
             />
             <label class="inline">
                 <span class="sr-only">"Status"</span>
-                <select data-testid="status-filter" on:change=move |ev| refilter(status, event_target_value(&ev))>
-                    {status_option("all", "Everyone")}
-                    {status_option("active", "Active")}
-                    {status_option("deactivated", "Deactivated")}
-                    {status_option("pending", "Pending invitations")}
-                    {status_option("expired", "Expired invitations")}
-                </select>
+                // Written again when the counts arrive (only then: a choice changes the DOM's
+                // value itself), the chosen status still chosen.
+                <select data-testid="status-filter" inner_html=move || status_options(counts.get().as_ref(), &status.get_untracked())
+                    on:change=move |ev| refilter(status, event_target_value(&ev))></select>
             </label>
             <label class="inline">
                 <span class="sr-only">"Role"</span>
@@ -525,34 +464,144 @@ fn WorkspaceMembers(
                     on:change=move |ev| refilter(sort, event_target_value(&ev))></select>
             </label>
             <div class="row">
-                <Show when=move || may_invite>
+                {may_invite.then(|| view! {
                     <button class="button" data-testid="invite" on:click=move |_| inviting.set(true)>"Invite"</button>
-                </Show>
-                <Show when=move || may_add>
+                })}
+                {may_add.then(|| view! {
                     <button class="button secondary" data-testid="add-user" on:click=move |_| adding.set(true)>"Add User"</button>
-                </Show>
+                })}
                 <a class="button secondary" data-testid="members-export" download href=export_href>"Export CSV"</a>
             </div>
         </div>
         <BulkBar ws_id=ws.id.clone() selected all_matching q status role_filter=role note=bulk_note reload
             members=may.remove invitations=may.manage_invites/>
-        <Show when=move || may_invite && !email_enabled>
+        {(may_invite && !email_enabled).then(|| view! {
             <p class="notice">"Email is off on this Roster: after inviting, use “Copy link” on the pending row and send the link yourself."</p>
-        </Show>
-        <Show when=move || adding.get()>
-            {
-                let on_close = Callback::new(move |created: bool| { adding.set(false); if created { reload.update(|n| *n += 1); } });
-                let dialog = lazy_add_user_dialog(ws_for_add.clone(), on_close);
-                Suspend::new(SendWrapper::new(dialog))
-            }
-        </Show>
-        <Show when=move || inviting.get()>
-            {
-                let on_close = Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } });
-                let dialog = lazy_invite_dialog(ws_for_invite.clone(), invite_targets(), may_grant_platform, grantable_org_roles.clone(), on_close);
-                Suspend::new(SendWrapper::new(dialog))
-            }
-        </Show>
+        })}
+        // The dialogs, when opened (a closure each rather than a `Show`: no fallback, no memo).
+        {move || adding.get().then(|| {
+            let on_close = Callback::new(move |created: bool| { adding.set(false); if created { reload.update(|n| *n += 1); } });
+            let dialog = lazy_add_user_dialog(ws_for_add.clone(), on_close);
+            Suspend::new(SendWrapper::new(dialog))
+        })}
+        {move || inviting.get().then(|| {
+            let on_close = Callback::new(move |changed: bool| { inviting.set(false); if changed { reload.update(|n| *n += 1); } });
+            let dialog = lazy_invite_dialog(ws_for_invite.clone(), invite_targets(), may_grant_platform, grantable_org_roles.clone(), on_close);
+            Suspend::new(SendWrapper::new(dialog))
+        })}
+        // The answers of the rows' actions. None can exist before one is started, so nothing of
+        // them is built (on the server: never) until then.
+        {move || acted_here.get().then(|| view! { <ActionNotes actions/> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
+            // What the table needs of the page, read without copying its rows (they are in
+            // `row_html`).
+            {built_once_on_server(move || members.with(|r| r.as_ref().map(|r| r.as_ref().map(|p| p.as_ref().map(PageFacts::of)).map_err(Clone::clone))).map(|r| match r {
+                Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
+                Ok(None) => ().into_any(),
+                // A later page can empty itself (its last rows removed): offer the way back.
+                Ok(Some(p)) if p.row_count == 0 && pages.with_untracked(|p| p.len() > 1) => view! {
+                    <p class="empty">"Nothing more on this page."</p>
+                    <button class="button secondary" on:click=move |_| pages.set(vec![None])>"Back to the first page"</button>
+                }.into_any(),
+                Ok(Some(p)) if p.row_count == 0 => view! {
+                    <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" && role.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
+                }.into_any(),
+                Ok(Some(p)) => {
+                    let current = pages.with_untracked(|p| p.len());
+                    let next = p.next.clone();
+                    let has_next = next.is_some();
+                    let counts = format!(
+                        "{} · {} · page {current}",
+                        plural(p.member_count, "member", "members"),
+                        plural(p.invite_count, "invitation", "invitations"),
+                    );
+                    view! {
+                        <div class="table-wrap">
+                            <table class="cards" data-testid="members-table">
+                                // The header is HTML text too (`header_html`), its order
+                                // marked as the rows were asked for; the page's selection box
+                                // follows the selection by the effect that ticks the rows.
+                                {
+                                    let keys = row_keys(&p.keys, may);
+                                    let all_ticked = !keys.is_empty() && selected.with_untracked(|s| keys.iter().all(|k| s.contains(k)));
+                                    let html = header_html(&sort.get_untracked(), may.sign_ins, !keys.is_empty(), all_ticked);
+                                    view! {
+                                        <thead node_ref=row_head inner_html=html on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            selected.update(|s| {
+                                                s.retain(|k| !keys.contains(k));
+                                                if on { s.extend(keys.iter().cloned()); }
+                                            });
+                                        }></thead>
+                                    }
+                                }
+                                // The rows are HTML text (`rows`): one listener each for
+                                // their clicks and changes.
+                                <tbody
+                                    node_ref=row_body
+                                    inner_html=row_html.get()
+                                    on:click=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_click(ev, &ws, actions) }
+                                    on:change=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_change(ev, &ws, actions) }
+                                ></tbody>
+                            </table>
+                        </div>
+                        <div class="pager">
+                            <span class="muted" data-testid="member-counts">{counts}</span>
+                            <button class="button secondary" disabled=current <= 1 on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
+                            <button class="button secondary" data-testid="next-page" disabled=!has_next on:click=move |_| {
+                                if let Some(n) = next.clone() { pages.update(|p| p.push(Some(n))); }
+                            }>"Next"</button>
+                        </div>
+                    }.into_any()
+                }
+            }))}
+        </Transition>
+    }
+}
+
+/// What the rows' actions answered: an error, a resent invitation's new expiry, a new link, an
+/// account (de)activated, a temporary password. Shown only in the workspace the last action was
+/// started in (the page builds this only then).
+#[component]
+fn ActionNotes(actions: RowActions) -> impl IntoView {
+    let action_error = Signal::derive(move || {
+        let err =
+            |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
+        err(actions.remove.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| err(actions.set_role.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.cancel.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.link.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.deactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.reactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.reset.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.erase.value().get()))
+    });
+    let account_changed = Signal::derive(move || {
+        let said = |r: Option<
+            Result<crate::model::admin::AccountStatus, crate::model::ApiError>,
+        >| {
+            r.and_then(|r| r.ok()).map(|a| {
+                if a.deactivated {
+                    format!("{} is deactivated: signed out everywhere, and cannot sign in until reactivated.", a.email)
+                } else {
+                    format!("{} is reactivated and can sign in again.", a.email)
+                }
+            })
+        };
+        said(actions.deactivate.value().get()).or_else(|| said(actions.reactivate.value().get()))
+    });
+    let reset = Signal::derive(move || actions.reset.value().get().and_then(|r| r.ok()));
+    let resent = Signal::derive(move || {
+        actions
+            .resend
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
+    });
+    let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
+    view! {
         <ErrorNote message=action_error/>
         <Show when=move || resent.get().is_some()>
             <p class="notice" role="status">{move || resent.get()}</p>
@@ -590,78 +639,6 @@ fn WorkspaceMembers(
                 })}
             </div>
         </Show>
-        <Transition fallback=|| view! { <p class="muted">"Loading members…"</p> }>
-            // What the table needs of the page, read without copying its rows (they are in
-            // `row_html`).
-            {built_once_on_server(move || members.with(|r| r.as_ref().map(|r| r.as_ref().map(|p| p.as_ref().map(PageFacts::of)).map_err(Clone::clone))).map(|r| match r {
-                Err(e) => view! { <p class="error" role="alert">{e.error}</p> }.into_any(),
-                Ok(None) => ().into_any(),
-                // A later page can empty itself (its last rows removed): offer the way back.
-                Ok(Some(p)) if p.row_count == 0 && pages.with_untracked(|p| p.len() > 1) => view! {
-                    <p class="empty">"Nothing more on this page."</p>
-                    <button class="button secondary" on:click=move |_| pages.set(vec![None])>"Back to the first page"</button>
-                }.into_any(),
-                Ok(Some(p)) if p.row_count == 0 => view! {
-                    <p class="empty">{if q.get_untracked().is_empty() && status.get_untracked() == "all" && role.get_untracked() == "all" { "No members yet." } else { "Nobody matches." }}</p>
-                }.into_any(),
-                Ok(Some(p)) => {
-                    let current = pages.with_untracked(|p| p.len());
-                    let next = p.next.clone();
-                    let has_next = next.is_some();
-                    let counts = format!(
-                        "{} · {} · page {current}",
-                        plural(p.member_count, "member", "members"),
-                        plural(p.invite_count, "invitation", "invitations"),
-                    );
-                    view! {
-                        <div class="table-wrap">
-                            <table class="cards" data-testid="members-table">
-                                <thead><tr><th class="select">{
-                                    let keys = row_keys(&p.keys, may);
-                                    let all_ticked = {
-                                        let keys = keys.clone();
-                                        move || !keys.is_empty() && selected.with(|s| keys.iter().all(|k| s.contains(k)))
-                                    };
-                                    let has_keys = !keys.is_empty();
-                                    view! {
-                                        <input type="checkbox" data-testid="select-page" aria-label="Select every row on this page"
-                                            disabled=!has_keys prop:checked=all_ticked
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                selected.update(|s| {
-                                                    s.retain(|k| !keys.contains(k));
-                                                    if on { s.extend(keys.iter().cloned()); }
-                                                });
-                                            }/>
-                                    }
-                                }</th>
-                                    {[("Name", "name"), ("Email", "email"), ("Role", "role"), ("Status", "status"), ("Since", "joined"), ("Last sign-in", "last_sign_in")]
-                                        .into_iter()
-                                        .filter(|(_, field)| may.sign_ins || *field != "last_sign_in")
-                                        .map(|(title, field)| view! { <th aria-sort=move || aria_sort(&sort.get(), field)>{title}</th> })
-                                        .collect_view()}
-                                    <th><span class="sr-only">"Actions"</span></th></tr></thead>
-                                // The rows are HTML text (`rows`): one listener each for
-                                // their clicks and changes.
-                                <tbody
-                                    node_ref=row_body
-                                    inner_html=row_html.get()
-                                    on:click=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_click(ev, &ws, actions) }
-                                    on:change=move |ev| if let Some(ws) = ws_for_rows.try_get_value() { rows::on_change(ev, &ws, actions) }
-                                ></tbody>
-                            </table>
-                        </div>
-                        <div class="pager">
-                            <span class="muted" data-testid="member-counts">{counts}</span>
-                            <button class="button secondary" disabled=current <= 1 on:click=move |_| pages.update(|p| { p.pop(); })>"Previous"</button>
-                            <button class="button secondary" data-testid="next-page" disabled=!has_next on:click=move |_| {
-                                if let Some(n) = next.clone() { pages.update(|p| p.push(Some(n))); }
-                            }>"Next"</button>
-                        </div>
-                    }.into_any()
-                }
-            }))}
-        </Transition>
     }
 }
 
@@ -680,6 +657,40 @@ const SORTS: &[(&str, &str)] = &[
     ("-last_sign_in", "Last sign-in, most recent first"),
     ("last_sign_in", "Last sign-in, longest ago first"),
 ];
+
+/// The status filter's values and labels.
+const STATUSES: &[(&str, &str)] = &[
+    ("all", "Everyone"),
+    ("active", "Active"),
+    ("deactivated", "Deactivated"),
+    ("pending", "Pending invitations"),
+    ("expired", "Expired invitations"),
+];
+
+/// The status filter's options as HTML text, each with its count once the list has given them
+/// (the workspace's, whatever the filter), `chosen` marked `selected`: the options are written
+/// again when the counts change, and the choice must survive that.
+fn status_options(counts: Option<&StatusCounts>, chosen: &str) -> String {
+    let mut html = String::with_capacity(STATUSES.len() * 60);
+    // Our own fixed values and labels, and numbers: nothing to escape.
+    for (value, label) in STATUSES {
+        html.push_str("<option value=\"");
+        html.push_str(value);
+        html.push('"');
+        if *value == chosen {
+            html.push_str(" selected");
+        }
+        html.push('>');
+        html.push_str(label);
+        if let Some(counts) = counts {
+            html.push_str(" (");
+            html.push_str(&counts.of(value).to_string());
+            html.push(')');
+        }
+        html.push_str("</option>");
+    }
+    html
+}
 
 /// The role filter's options. Fixed, like the orders' (`sort_options`), so written as HTML text
 /// rather than as a view per option (each an element, an attribute and a text to build and
@@ -704,6 +715,51 @@ fn sort_options(sign_ins: bool) -> String {
             html.push_str("</option>");
         }
     }
+    html
+}
+
+/// The members table's columns: their titles and the `sort` field each is ordered by.
+const COLUMNS: &[(&str, &str)] = &[
+    ("Name", "name"),
+    ("Email", "email"),
+    ("Role", "role"),
+    ("Status", "status"),
+    ("Since", "joined"),
+    ("Last sign-in", "last_sign_in"),
+];
+
+/// The members table's header row as HTML text: the page's selection box (`disabled` when no
+/// row on the page can be ticked, `checked` when every one is), then the columns (the last
+/// sign-in only to whom may see sign-ins) with the one the rows are ordered by marked
+/// `aria-sort`. Text rather than a view per cell: nine elements, their attributes and a
+/// reactive closure per column were built on every page view for a row that changes only with
+/// the rows it heads (the table is built again with them).
+fn header_html(sort: &str, sign_ins: bool, tickable: bool, all_ticked: bool) -> String {
+    let mut html = String::with_capacity(400);
+    html.push_str(r#"<tr><th class="select"><input type="checkbox" data-testid="select-page" aria-label="Select every row on this page""#);
+    if !tickable {
+        html.push_str(" disabled");
+    }
+    if all_ticked {
+        html.push_str(" checked");
+    }
+    html.push_str("></th>");
+    // Our own fixed titles and values, written as they are.
+    for (title, field) in COLUMNS {
+        if !sign_ins && *field == "last_sign_in" {
+            continue;
+        }
+        html.push_str("<th");
+        if let Some(order) = aria_sort(sort, field) {
+            html.push_str(r#" aria-sort=""#);
+            html.push_str(order);
+            html.push('"');
+        }
+        html.push('>');
+        html.push_str(title);
+        html.push_str("</th>");
+    }
+    html.push_str(r#"<th><span class="sr-only">Actions</span></th></tr>"#);
     html
 }
 
@@ -997,6 +1053,62 @@ mod tests {
         let without = super::sort_options(false);
         assert!(!without.contains("last_sign_in"), "{without}");
         assert_eq!(without.matches("<option ").count(), super::SORTS.len() - 2);
+    }
+
+    #[test]
+    fn the_header_marks_the_order_and_offers_the_page_box_only_when_a_row_can_be_ticked() {
+        for (title, field) in super::COLUMNS {
+            assert!(!title.contains(['<', '>', '&', '"']) && !field.contains(['<', '>', '&', '"']));
+        }
+        let html = super::header_html("-joined", true, true, false);
+        assert!(
+            html.contains(r#"<th aria-sort="descending">Since</th>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("aria-sort").count(), 1, "{html}");
+        assert!(html.contains("<th>Last sign-in</th>"), "{html}");
+        assert!(
+            html.contains(r#"aria-label="Select every row on this page">"#),
+            "{html}"
+        );
+        let html = super::header_html("email", false, false, false);
+        assert!(
+            html.contains(r#"<th aria-sort="ascending">Email</th>"#),
+            "{html}"
+        );
+        assert!(!html.contains("Last sign-in"), "{html}");
+        assert!(html.contains(r#"page" disabled>"#), "{html}");
+        let html = super::header_html("name", true, true, true);
+        assert!(html.contains(r#"page" checked>"#), "{html}");
+        assert_eq!(html.matches("<th").count(), 8, "{html}");
+    }
+
+    #[test]
+    fn the_status_options_carry_their_counts_once_known_and_keep_the_choice() {
+        for (value, label) in super::STATUSES {
+            assert!(!value.contains(['<', '>', '&', '"']) && !label.contains(['<', '>', '&', '"']));
+        }
+        let html = super::status_options(None, "all");
+        assert!(
+            html.starts_with(r#"<option value="all" selected>Everyone</option><option value="active">Active</option>"#),
+            "{html}"
+        );
+        let counts = crate::model::members::StatusCounts {
+            active: 3,
+            deactivated: 1,
+            pending: 2,
+            expired: 0,
+        };
+        let html = super::status_options(Some(&counts), "pending");
+        assert!(
+            html.contains(r#"<option value="all">Everyone (6)</option>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<option value="pending" selected>Pending invitations (2)</option>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches(" selected").count(), 1, "{html}");
     }
 
     #[test]

@@ -515,10 +515,12 @@ pub(super) fn on_change(ev: leptos::ev::Event, ws_id: &str, actions: RowActions)
 
 /// Ticks the selection boxes of `body`'s rows whose keys are in `selected`, and unticks the
 /// others (the selection changes from outside the rows too: a whole page, Clear selection).
-pub(super) fn sync_ticks(body: &Element, selected: &[String]) {
+/// True when the page has a box and every one is ticked.
+pub(super) fn sync_ticks(body: &Element, selected: &[String]) -> bool {
     let Ok(boxes) = body.query_selector_all(r#"input[data-testid="select-row"]"#) else {
-        return;
+        return false;
     };
+    let mut every = boxes.length() > 0;
     for i in 0..boxes.length() {
         let Some(input) = boxes
             .item(i)
@@ -531,6 +533,23 @@ pub(super) fn sync_ticks(body: &Element, selected: &[String]) {
             if input.checked() != on {
                 input.set_checked(on);
             }
+            every &= on;
+        }
+    }
+    every
+}
+
+/// Ticks the page's selection box in the table's `head` when every row is ticked, and unticks
+/// it otherwise.
+pub(super) fn sync_page_tick(head: &Element, whole_page: bool) {
+    if let Some(input) = head
+        .query_selector(r#"input[data-testid="select-page"]"#)
+        .ok()
+        .flatten()
+        .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+    {
+        if input.checked() != whole_page {
+            input.set_checked(whole_page);
         }
     }
 }

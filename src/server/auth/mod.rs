@@ -10,7 +10,6 @@ use crate::domain::{Actor, AuditAction};
 use crate::server::db::users::{self, UserRow};
 use crate::server::db::workspaces::{self, WorkspaceAccess, WorkspaceRow};
 use crate::server::{AppError, AppState, RequestContext};
-use axum::Extension;
 
 /// The state and request context of the server function being run; the state's database is
 /// the request's ([`RequestContext::db`]).
@@ -23,9 +22,13 @@ pub async fn request() -> Result<(AppState, RequestContext), AppError> {
 async fn shared_state_and_context() -> Result<(AppState, RequestContext), AppError> {
     let state = leptos::prelude::use_context::<AppState>()
         .ok_or_else(|| AppError::Internal("no AppState in context".into()))?;
-    let Extension(ctx) = leptos_axum::extract::<Extension<RequestContext>>()
-        .await
-        .map_err(|e| AppError::Internal(format!("no request context: {e}")))?;
+    // Read where the request's parts are, not through `leptos_axum::extract`, which copies all
+    // of them (headers and every extension) for each call: three times per members page.
+    let ctx = leptos::prelude::with_context::<axum::http::request::Parts, _>(|parts| {
+        parts.extensions.get::<RequestContext>().cloned()
+    })
+    .flatten()
+    .ok_or_else(|| AppError::Internal("no request context".into()))?;
     Ok((state, ctx))
 }
 
