@@ -8,6 +8,7 @@ pub mod modal;
 pub mod my_invitation;
 pub mod nav;
 pub mod scim;
+pub mod shared_html;
 pub mod tokens;
 pub mod webhooks;
 

@@ -62,7 +62,7 @@ impl WorkspaceList {
     /// The workspace switcher's `<option>`s as HTML text ("Org · Workspace", valued by id),
     /// with `current`'s selected. A platform admin's list holds every workspace: one string
     /// rather than a view per option.
-    pub fn options_html(&self, current: Option<&str>) -> Arc<str> {
+    pub fn options_html(&self, current: Option<&str>) -> String {
         #[cfg(feature = "ssr")]
         if let Some(options) = &self.options {
             return with_selected(options, current);
@@ -92,22 +92,22 @@ fn options_of(list: &[WorkspaceDto]) -> String {
 }
 
 /// `options` with the one valued `current` marked `selected` (as is when there is none).
-fn with_selected(options: &str, current: Option<&str>) -> Arc<str> {
+fn with_selected(options: &str, current: Option<&str>) -> String {
     let Some(current) = current else {
-        return Arc::from(options);
+        return options.to_string();
     };
     // The whole attribute, closing quote included: one id cannot match a prefix of another.
     let mut needle = String::from("<option value=\"");
     html_escape::encode_double_quoted_attribute_to_string(current, &mut needle);
     needle.push('"');
     let Some(at) = options.find(&needle).map(|i| i + needle.len()) else {
-        return Arc::from(options);
+        return options.to_string();
     };
     let mut marked = String::with_capacity(options.len() + " selected".len());
     marked.push_str(&options[..at]);
     marked.push_str(" selected");
     marked.push_str(&options[at..]);
-    Arc::from(marked)
+    marked
 }
 
 impl std::ops::Deref for WorkspaceList {

@@ -9,6 +9,7 @@ use crate::components::hydration::{page_resource, PageResource};
 use crate::components::invite::lazy_invite_dialog;
 use crate::components::me::{use_me, MeResource};
 use crate::components::my_invitation::MyInvitation;
+use crate::components::shared_html::SharedHtml;
 use crate::components::WorkspaceRoleOptions;
 use crate::components::{built_once_on_server, confirm, copy_to_clipboard};
 use crate::domain::time::format_utc;
@@ -20,7 +21,7 @@ use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use send_wrapper::SendWrapper;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -29,15 +30,6 @@ pub fn MembersPage() -> impl IntoView {
     let chosen = Memo::new(move |_| query.with(|q| q.get("workspace")));
     let mine = page_resource(|| (), |_| my_invitation());
     let list = ListState::new(me, chosen);
-    let switcher = Memo::new(move |_| {
-        me.with(|me| match me {
-            Some(Ok(Some(me))) => {
-                let shown = shown_workspace(me, chosen.get_untracked().as_deref());
-                me.workspaces.options_html(shown.map(|w| w.id.as_str()))
-            }
-            _ => Arc::from(""),
-        })
-    });
     // The page is built once, when the signed-in user has loaded (`me` never changes during a
     // page view). A closure here would run again on each of the server's walks of the
     // transition's children (twice looking for pending loads, once resolving): three pages
@@ -54,7 +46,7 @@ pub fn MembersPage() -> impl IntoView {
                 // of its own.
                 let invitation = mine.await.ok().flatten();
                 match me {
-                    Ok(Some(me)) => view! { <Members me chosen list invitation switcher/> }.into_any(),
+                    Ok(Some(me)) => view! { <Members me chosen list invitation/> }.into_any(),
                     Ok(None) => view! { <section class="card narrow"><p>"Please " <a href="/login">"sign in"</a> "."</p></section> }.into_any(),
                     Err(e) => view! { <p class="error">{e.error}</p> }.into_any(),
                 }
@@ -223,8 +215,12 @@ fn Members(
     chosen: Memo<Option<String>>,
     list: ListState,
     invitation: Option<InvitationView>,
-    switcher: Memo<Arc<str>>,
 ) -> impl IntoView {
+    // The switcher's options, the workspace shown first marked. Written once: a later choice
+    // moves the `<select>`'s value, not its options.
+    let switcher = SharedHtml::from(me.workspaces.options_html(
+        shown_workspace(&me, chosen.get_untracked().as_deref()).map(|w| w.id.as_str()),
+    ));
     let first = me.workspaces.first().map(|w| w.id.clone());
     let workspace_id = Memo::new(move |_| chosen.get().or_else(|| first.clone()));
     let all = StoredValue::new(me.workspaces.shared());
@@ -256,9 +252,9 @@ fn Members(
         });
         rows.with(|page| match (page, may) {
             (Some(Ok(Some(p))), Some(may)) => {
-                selected.with_untracked(|s| Arc::<str>::from(rows::rows_html(&p.rows, may, s)))
+                selected.with_untracked(|s| SharedHtml::from(rows::rows_html(&p.rows, may, s)))
             }
-            _ => Arc::<str>::from(""),
+            _ => SharedHtml::default(),
         })
     });
 
@@ -288,7 +284,8 @@ fn Members(
 fn WorkspaceSwitcher(
     workspaces: Arc<[WorkspaceDto]>,
     current: Memo<Option<String>>,
-    options: Memo<Arc<str>>,
+    /// The `<option>`s (`WorkspaceList::options_html`).
+    options: SharedHtml,
 ) -> impl IntoView {
     let navigate = use_navigate();
     if workspaces.len() < 2 {
@@ -300,7 +297,7 @@ fn WorkspaceSwitcher(
             <span class="sr-only">"Workspace"</span>
             <select
                 data-testid="workspace-switcher"
-                inner_html=move || options.get()
+                inner_html=options
                 prop:value=move || current.get().unwrap_or_default()
                 on:change=move |ev| navigate(&format!("/members?workspace={}", event_target_value(&ev)), Default::default())
             ></select>
@@ -317,7 +314,7 @@ fn WorkspaceMembers(
     list: ListState,
     actions: RowActions,
     /// The page of rows as HTML (`rows::rows_html`).
-    row_html: Memo<Arc<str>>,
+    row_html: Memo<SharedHtml>,
 ) -> impl IntoView {
     let ListState {
         q,
@@ -390,13 +387,13 @@ fn WorkspaceMembers(
     // the page was rendered (or last fetched) with are current, and reloading them there made
     // every page view fetch its list a second time as soon as it hydrated.
     Effect::new(move |ran_before: Option<()>| {
-        actions.set_role.version().get();
-        actions.remove.version().get();
-        actions.resend.version().get();
-        actions.cancel.version().get();
-        actions.deactivate.version().get();
-        actions.reactivate.version().get();
-        actions.erase.version().get();
+        actions.calls().set_role.version().get();
+        actions.calls().remove.version().get();
+        actions.calls().resend.version().get();
+        actions.calls().cancel.version().get();
+        actions.calls().deactivate.version().get();
+        actions.calls().reactivate.version().get();
+        actions.calls().erase.version().get();
         if ran_before.is_some() {
             reload.update(|n| *n += 1);
         }
@@ -567,15 +564,36 @@ fn ActionNotes(actions: RowActions) -> impl IntoView {
     let action_error = Signal::derive(move || {
         let err =
             |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
-        err(actions.remove.value().get().map(|r| r.map(|_| ())))
-            .or_else(|| err(actions.set_role.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.resend.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.cancel.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.link.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.deactivate.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.reactivate.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.reset.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.erase.value().get()))
+        err(actions.calls().remove.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| {
+                err(actions
+                    .calls()
+                    .set_role
+                    .value()
+                    .get()
+                    .map(|r| r.map(|_| ())))
+            })
+            .or_else(|| err(actions.calls().resend.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.calls().cancel.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.calls().link.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| {
+                err(actions
+                    .calls()
+                    .deactivate
+                    .value()
+                    .get()
+                    .map(|r| r.map(|_| ())))
+            })
+            .or_else(|| {
+                err(actions
+                    .calls()
+                    .reactivate
+                    .value()
+                    .get()
+                    .map(|r| r.map(|_| ())))
+            })
+            .or_else(|| err(actions.calls().reset.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(actions.calls().erase.value().get()))
     });
     let account_changed = Signal::derive(move || {
         let said = |r: Option<
@@ -589,18 +607,20 @@ fn ActionNotes(actions: RowActions) -> impl IntoView {
                 }
             })
         };
-        said(actions.deactivate.value().get()).or_else(|| said(actions.reactivate.value().get()))
+        said(actions.calls().deactivate.value().get())
+            .or_else(|| said(actions.calls().reactivate.value().get()))
     });
-    let reset = Signal::derive(move || actions.reset.value().get().and_then(|r| r.ok()));
+    let reset = Signal::derive(move || actions.calls().reset.value().get().and_then(|r| r.ok()));
     let resent = Signal::derive(move || {
         actions
+            .calls()
             .resend
             .value()
             .get()
             .and_then(|r| r.ok())
             .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
     });
-    let link = Signal::derive(move || actions.link.value().get().and_then(|r| r.ok()));
+    let link = Signal::derive(move || actions.calls().link.value().get().and_then(|r| r.ok()));
     view! {
         <ErrorNote message=action_error/>
         <Show when=move || resent.get().is_some()>
@@ -807,6 +827,13 @@ struct RowActions {
     /// The workspace the last action was started in (its answer is shown there only); `None`
     /// once the page has moved to another workspace.
     acted_in: RwSignal<Option<String>>,
+    /// The server actions the rows call ([`RowActions::calls`]).
+    calls: StoredValue<OnceLock<RowCalls>>,
+}
+
+/// The server actions of the rows' buttons and role choices.
+#[derive(Clone, Copy)]
+struct RowCalls {
     set_role: ServerAction<SetMemberRole>,
     remove: ServerAction<RemoveMember>,
     resend: ServerAction<ResendInvite>,
@@ -818,11 +845,9 @@ struct RowActions {
     erase: ServerAction<EraseUser>,
 }
 
-impl RowActions {
-    fn new(selected: RwSignal<Vec<String>>) -> RowActions {
-        RowActions {
-            selected,
-            acted_in: RwSignal::new(None),
+impl RowCalls {
+    fn new() -> RowCalls {
+        RowCalls {
             set_role: ServerAction::<SetMemberRole>::new(),
             remove: ServerAction::<RemoveMember>::new(),
             resend: ServerAction::<ResendInvite>::new(),
@@ -833,6 +858,30 @@ impl RowActions {
             reset: ServerAction::<ResetPassword>::new(),
             erase: ServerAction::<EraseUser>::new(),
         }
+    }
+}
+
+impl RowActions {
+    /// In the browser the actions are made here, owned by the page view. On the server they
+    /// are not made at all: nothing is clicked or answered there, and nine actions (each a
+    /// handful of signals) were a twentieth of a page's allocations.
+    fn new(selected: RwSignal<Vec<String>>) -> RowActions {
+        let calls = OnceLock::new();
+        #[cfg(not(feature = "ssr"))]
+        let _ = calls.set(RowCalls::new());
+        RowActions {
+            selected,
+            acted_in: RwSignal::new(None),
+            calls: StoredValue::new(calls),
+        }
+    }
+
+    /// The rows' server actions (made now if they were not: only on the server, where no
+    /// code path asks for them).
+    fn calls(self) -> RowCalls {
+        self.calls
+            .try_with_value(|calls| *calls.get_or_init(RowCalls::new))
+            .unwrap_or_else(RowCalls::new)
     }
 }
 

@@ -398,46 +398,46 @@ pub(super) fn on_click(ev: leptos::ev::MouseEvent, ws_id: &str, actions: RowActi
     let workspace_id = ws_id.to_string();
     match (action, key.strip_prefix("u:")) {
         (RowAction::ResetPassword, Some(user_id)) => {
-            actions.reset.dispatch(ResetPassword {
+            actions.calls().reset.dispatch(ResetPassword {
                 user_id: user_id.to_string(),
                 password: None,
             });
         }
         (RowAction::Reactivate, Some(user_id)) => {
-            actions.reactivate.dispatch(ReactivateUser {
+            actions.calls().reactivate.dispatch(ReactivateUser {
                 user_id: user_id.to_string(),
             });
         }
         (RowAction::Deactivate, Some(user_id)) => {
-            actions.deactivate.dispatch(DeactivateUser {
+            actions.calls().deactivate.dispatch(DeactivateUser {
                 user_id: user_id.to_string(),
             });
         }
         (RowAction::Remove, Some(user_id)) => {
-            actions.remove.dispatch(RemoveMember {
+            actions.calls().remove.dispatch(RemoveMember {
                 workspace_id,
                 user_id: user_id.to_string(),
             });
         }
         (RowAction::Erase, Some(user_id)) => {
-            actions.erase.dispatch(EraseUser {
+            actions.calls().erase.dispatch(EraseUser {
                 user_id: user_id.to_string(),
             });
         }
         (RowAction::Resend, None) => {
-            actions.resend.dispatch(ResendInvite {
+            actions.calls().resend.dispatch(ResendInvite {
                 workspace_id,
                 email,
             });
         }
         (RowAction::CopyLink, None) => {
-            actions.link.dispatch(InviteLink {
+            actions.calls().link.dispatch(InviteLink {
                 workspace_id,
                 email,
             });
         }
         (RowAction::CancelInvite, None) => {
-            actions.cancel.dispatch(CancelInvite {
+            actions.calls().cancel.dispatch(CancelInvite {
                 workspace_id,
                 email,
             });
@@ -506,7 +506,7 @@ pub(super) fn on_change(ev: leptos::ev::Event, ws_id: &str, actions: RowActions)
         return;
     }
     actions.acted_in.set(Some(ws_id.to_string()));
-    actions.set_role.dispatch(SetMemberRole {
+    actions.calls().set_role.dispatch(SetMemberRole {
         workspace_id: ws_id.to_string(),
         user_id: user_id.to_string(),
         role: select.value(),
