@@ -92,6 +92,7 @@ test('an admin deactivates a member, who is refused at sign-in, and resets a pas
   const initech = await api(admin, '/api/workspaces/create', {
     org_id: (await api(admin, '/api/orgs/create', { name: 'Initech' })).id, name: 'Initech Ops',
   });
+  await api(admin, '/api/invites/create', { workspace_id: initech.id, emails: 'ivy@initech.example', role: 'workspace_viewer' });
   await admin.dispose();
 
   const page = await (await browser.newContext()).newPage();
@@ -128,10 +129,16 @@ test('an admin deactivates a member, who is refused at sign-in, and resets a pas
   await expect(page.getByTestId('password-reset')).toBeVisible();
   await page.getByTestId('workspace-switcher').selectOption(initech.id);
   await expect(page).toHaveURL(new RegExp(`workspace=${initech.id}`));
-  // Initech Ops holds only its creator, the admin.
-  await expect(page.getByTestId('member-counts')).toContainText('1 member ·');
+  // Initech Ops holds only its creator, the admin, and one invitation.
+  await expect(page.getByTestId('member-counts')).toContainText('1 member · 1 invitation');
   await expect(rey).toHaveCount(0);
   await expect(page.getByTestId('password-reset')).toHaveCount(0);
+  await expect(page.getByTestId('account-changed')).toHaveCount(0);
+  // Nor does acting there bring them back: only the answer to what was done here shows.
+  await page.locator('tr[data-email="ivy@initech.example"]').getByTestId('resend').click();
+  await expect(page.getByRole('status').filter({ hasText: 'Invitation sent again' })).toBeVisible();
+  await expect(page.getByTestId('password-reset')).toHaveCount(0);
+  await expect(page.getByTestId('reset-password-value')).toHaveCount(0);
   await expect(page.getByTestId('account-changed')).toHaveCount(0);
 });
 

@@ -234,12 +234,13 @@ fn Members(
     // `WorkspaceMembers`, which is built again for each workspace the switcher shows.
     let actions = RowActions::new(list.selected);
     // Another workspace starts without the last one's notes (a new temporary password, a
-    // link): they show only in the workspace their action was started in, and coming back
-    // does not bring them back.
+    // link): they show only in the workspace their action was started in, and neither coming
+    // back nor acting in the new one brings them back (the answers are forgotten, not hidden).
     Effect::new(move |shown: Option<Option<String>>| {
         let now = workspace_id.get();
         if shown.is_some_and(|before| before != now) {
             actions.acted_in.set(None);
+            actions.calls().forget_answers();
         }
         now
     });
@@ -858,6 +859,21 @@ impl RowCalls {
             reset: ServerAction::<ResetPassword>::new(),
             erase: ServerAction::<EraseUser>::new(),
         }
+    }
+}
+
+impl RowCalls {
+    /// Forgets every action's last answer.
+    fn forget_answers(self) {
+        self.set_role.clear();
+        self.remove.clear();
+        self.resend.clear();
+        self.cancel.clear();
+        self.link.clear();
+        self.deactivate.clear();
+        self.reactivate.clear();
+        self.reset.clear();
+        self.erase.clear();
     }
 }
 
