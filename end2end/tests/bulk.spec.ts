@@ -1,18 +1,25 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, hydrated, signIn } from './helpers';
 
-test('an admin ticks rows and changes their role, removes one and cancels invitations in bulk, after a confirmation that counts them', async ({ page }) => {
+/** Signs in as the admin on the members page and adds `emails` as viewers of the first
+ *  workspace; returns that workspace's id. */
+async function signedInWithViewers(page: Page, emails: string[]): Promise<string> {
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(page).toHaveURL(/\/members$/);
   await hydrated(page);
   const me = await (await page.request.post('/api/auth/me')).json();
   const ws = me.workspaces[0].id as string;
-  for (const email of ['bk-u1@bulk.example', 'bk-u2@bulk.example']) {
+  for (const email of emails) {
     const r = await page.request.post('/api/admin/users', {
       form: { email, name: email.split('@')[0], password: 'a long and fine passphrase', workspace_id: ws, role: 'workspace_viewer', must_change_password: 'false' },
     });
     expect(r.status()).toBe(201);
   }
+  return ws;
+}
+
+test('an admin ticks rows and changes their role, removes one and cancels invitations in bulk, after a confirmation that counts them', async ({ page }) => {
+  const ws = await signedInWithViewers(page, ['bk-u1@bulk.example', 'bk-u2@bulk.example']);
   expect((await page.request.post('/api/invites/create', {
     form: { workspace_id: ws, emails: 'bk-i1@bulk.example, bk-i2@bulk.example', role: 'workspace_viewer' },
   })).status()).toBe(200);
@@ -62,17 +69,7 @@ test('an admin ticks rows and changes their role, removes one and cancels invita
 });
 
 test("the page's box ticks every row on the page, from the keyboard too, follows the rows' own boxes, and Clear selection unticks it", async ({ page }) => {
-  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await expect(page).toHaveURL(/\/members$/);
-  await hydrated(page);
-  const me = await (await page.request.post('/api/auth/me')).json();
-  const ws = me.workspaces[0].id as string;
-  for (const email of ['pg-u1@page-box.example', 'pg-u2@page-box.example']) {
-    const r = await page.request.post('/api/admin/users', {
-      form: { email, name: email.split('@')[0], password: 'a long and fine passphrase', workspace_id: ws, role: 'workspace_viewer', must_change_password: 'false' },
-    });
-    expect(r.status()).toBe(201);
-  }
+  await signedInWithViewers(page, ['pg-u1@page-box.example', 'pg-u2@page-box.example']);
   await page.reload();
   await hydrated(page);
   // The header says how the rows are ordered (by email, A to Z, unless asked otherwise).

@@ -388,13 +388,14 @@ fn WorkspaceMembers(
     // the page was rendered (or last fetched) with are current, and reloading them there made
     // every page view fetch its list a second time as soon as it hydrated.
     Effect::new(move |ran_before: Option<()>| {
-        actions.calls().set_role.version().get();
-        actions.calls().remove.version().get();
-        actions.calls().resend.version().get();
-        actions.calls().cancel.version().get();
-        actions.calls().deactivate.version().get();
-        actions.calls().reactivate.version().get();
-        actions.calls().erase.version().get();
+        let calls = actions.calls();
+        calls.set_role.version().get();
+        calls.remove.version().get();
+        calls.resend.version().get();
+        calls.cancel.version().get();
+        calls.deactivate.version().get();
+        calls.reactivate.version().get();
+        calls.erase.version().get();
         if ran_before.is_some() {
             reload.update(|n| *n += 1);
         }
@@ -562,39 +563,19 @@ fn WorkspaceMembers(
 /// started in (the page builds this only then).
 #[component]
 fn ActionNotes(actions: RowActions) -> impl IntoView {
+    let calls = actions.calls();
     let action_error = Signal::derive(move || {
         let err =
             |e: Option<Result<_, crate::model::ApiError>>| e.and_then(|r| r.err()).map(|e| e.error);
-        err(actions.calls().remove.value().get().map(|r| r.map(|_| ())))
-            .or_else(|| {
-                err(actions
-                    .calls()
-                    .set_role
-                    .value()
-                    .get()
-                    .map(|r| r.map(|_| ())))
-            })
-            .or_else(|| err(actions.calls().resend.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.calls().cancel.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.calls().link.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| {
-                err(actions
-                    .calls()
-                    .deactivate
-                    .value()
-                    .get()
-                    .map(|r| r.map(|_| ())))
-            })
-            .or_else(|| {
-                err(actions
-                    .calls()
-                    .reactivate
-                    .value()
-                    .get()
-                    .map(|r| r.map(|_| ())))
-            })
-            .or_else(|| err(actions.calls().reset.value().get().map(|r| r.map(|_| ()))))
-            .or_else(|| err(actions.calls().erase.value().get()))
+        err(calls.remove.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| err(calls.set_role.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.resend.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.cancel.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.link.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.deactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.reactivate.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.reset.value().get().map(|r| r.map(|_| ()))))
+            .or_else(|| err(calls.erase.value().get()))
     });
     let account_changed = Signal::derive(move || {
         let said = |r: Option<
@@ -608,20 +589,18 @@ fn ActionNotes(actions: RowActions) -> impl IntoView {
                 }
             })
         };
-        said(actions.calls().deactivate.value().get())
-            .or_else(|| said(actions.calls().reactivate.value().get()))
+        said(calls.deactivate.value().get()).or_else(|| said(calls.reactivate.value().get()))
     });
-    let reset = Signal::derive(move || actions.calls().reset.value().get().and_then(|r| r.ok()));
+    let reset = Signal::derive(move || calls.reset.value().get().and_then(|r| r.ok()));
     let resent = Signal::derive(move || {
-        actions
-            .calls()
+        calls
             .resend
             .value()
             .get()
             .and_then(|r| r.ok())
             .map(|exp| format!("Invitation sent again; it now expires {}.", format_utc(exp)))
     });
-    let link = Signal::derive(move || actions.calls().link.value().get().and_then(|r| r.ok()));
+    let link = Signal::derive(move || calls.link.value().get().and_then(|r| r.ok()));
     view! {
         <ErrorNote message=action_error/>
         <Show when=move || resent.get().is_some()>
